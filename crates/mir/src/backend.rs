@@ -1,0 +1,91 @@
+//! The `Backend` trait every code generator implements, and its options, results and errors.
+
+use crate::ir::Module;
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum OptLevel {
+    O0,
+    O1,
+    #[default]
+    O2,
+    O3,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub opt_level: OptLevel,
+    /// Run the MIR verifier / backend IR verifier even in release builds.
+    pub verify: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmitKind {
+    /// The backend's own IR: CLIF for Cranelift, LLVM IR for LLVM.
+    Ir,
+    /// Target assembly.
+    Asm,
+}
+
+/// Phase timings. The driver fills in the front-end phases; backends fill in theirs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    pub parse: Duration,
+    pub lower: Duration,
+    pub passes: Duration,
+    pub codegen: Duration,
+    pub link: Duration,
+    pub run: Duration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RunOutcome {
+    /// The process exit status the program asked for (0..=255).
+    pub exit_code: i32,
+    /// `codegen` (including JIT finalization) and `run`.
+    pub timings: Timings,
+}
+
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// A relocatable ELF object defining `main` (the entry) and referencing `nyrt_*` symbols.
+    pub bytes: Vec<u8>,
+    pub timings: Timings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendError {
+    /// This backend cannot do what was asked (e.g. the VM has no object files).
+    Unsupported(String),
+    /// A bug: the backend failed on valid MIR. `func` names the function being compiled.
+    Internal { backend: &'static str, func: Option<String>, message: String },
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendError::Unsupported(m) => write!(f, "{m}"),
+            BackendError::Internal { backend, func: Some(func), message } => {
+                write!(f, "internal compiler error in the {backend} backend while compiling `{func}`: {message}")
+            }
+            BackendError::Internal { backend, func: None, message } => {
+                write!(f, "internal compiler error in the {backend} backend: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+/// A code generator for legal MIR. `run` executes in this process; `emit_object` is for AOT.
+pub trait Backend {
+    fn name(&self) -> &'static str;
+    /// Compile and run the module's entry in this process, with `args` as the program's
+    /// argv (`args[0]` is the source file name). Returns the program's exit code.
+    fn run(&self, module: &Module, opts: &Options, args: &[String]) -> Result<RunOutcome, BackendError>;
+    /// A relocatable object whose `main` symbol is the module entry.
+    fn emit_object(&self, module: &Module, opts: &Options) -> Result<Object, BackendError>;
+    /// Textual IR or assembly for `nyash emit`.
+    fn emit_text(&self, module: &Module, opts: &Options, kind: EmitKind) -> Result<String, BackendError>;
+}

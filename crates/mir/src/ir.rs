@@ -1,0 +1,362 @@
+//! MIR data types: a module of functions made of basic blocks with block parameters (SSA).
+//!
+//! Two forms share these types. *Generic* MIR, produced by lowering, uses the high-level
+//! instructions (`Binary`, `Unary`, `Truthy`, `Print`, `MethodCall`) on values whose types
+//! may still be `Dyn`. The `legalize` pass rewrites it into *legal* MIR, where every
+//! instruction says exactly what machine operation or runtime call it is and every operand has
+//! the representation the instruction needs. Backends only ever see legal MIR; the verifier
+//! checks each form.
+
+use std::fmt;
+
+macro_rules! entity {
+    ($(#[$m:meta])* $name:ident, $prefix:literal) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+            pub fn new(i: usize) -> Self {
+                $name(i as u32)
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($prefix, "{}"), self.0)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($prefix, "{}"), self.0)
+            }
+        }
+    };
+}
+
+entity!(/// A function in `Module::funcs`.
+    FuncId, "fn");
+entity!(/// A block in `Function::blocks`; `BlockId(0)` is the entry block.
+    BlockId, "bb");
+entity!(/// An SSA value in `Function::values`.
+    ValueId, "v");
+entity!(/// A string literal in `Module::strings`.
+    StrId, "str");
+entity!(/// A source location in `Module::sites`, used by runtime error messages.
+    SiteId, "site");
+entity!(/// A method name in `Module::symbols`, used for dynamic dispatch.
+    SymId, "sym");
+
+/// The static type lattice. `Dyn` is "unknown at compile time".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    Int,
+    Float,
+    Bool,
+    /// The `null` value.
+    Void,
+    Str,
+    Dyn,
+}
+
+/// How a value of a type is held by native code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Repr {
+    /// One i64.
+    I64,
+    /// One f64.
+    F64,
+    /// A boolean (backends choose i1/i8; it crosses the runtime ABI as an i64 0/1).
+    Bool,
+    /// Two i64 words `(tag, payload)`: see `nyash_runtime` for tags. Void, Str and Dyn.
+    Boxed,
+}
+
+impl Type {
+    pub fn repr(self) -> Repr {
+        match self {
+            Type::Int => Repr::I64,
+            Type::Float => Repr::F64,
+            Type::Bool => Repr::Bool,
+            Type::Void | Type::Str | Type::Dyn => Repr::Boxed,
+        }
+    }
+    /// Least upper bound: equal types stay, anything else is `Dyn`.
+    pub fn join(self, other: Type) -> Type {
+        if self == other {
+            self
+        } else {
+            Type::Dyn
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Int => "int",
+            Type::Float => "float",
+            Type::Bool => "bool",
+            Type::Void => "void",
+            Type::Str => "str",
+            Type::Dyn => "dyn",
+        }
+    }
+}
+
+/// Runtime value tags (the first word of a `Repr::Boxed` value). Must match `nyash_runtime`.
+pub mod tag {
+    pub const NULL: i64 = 0;
+    pub const INT: i64 = 1;
+    pub const FLOAT: i64 = 2;
+    pub const BOOL: i64 = 3;
+    pub const STR: i64 = 4;
+    pub const ARRAY: i64 = 5;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    /// The source file name, as shown in runtime error locations.
+    pub file_name: String,
+    pub funcs: Vec<Function>,
+    /// The synthetic entry `__nyash_entry(argc: int, argv: int) -> int` (see `lower::entry`).
+    pub entry: FuncId,
+    pub strings: Vec<String>,
+    pub sites: Vec<Site>,
+    pub symbols: Vec<String>,
+}
+
+/// A source location for runtime errors: `  at <file>:<line>:<col> in <func>`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Site {
+    pub line: u32,
+    pub col: u32,
+    /// Source-level function name, e.g. `Main.main`.
+    pub func: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    /// Symbol-safe unique name, e.g. `Main.main`, `Math.fib`, `__nyash_entry`.
+    pub name: String,
+    /// The parameters; these are the entry block's parameters.
+    pub params: Vec<ValueId>,
+    pub ret: Type,
+    pub blocks: Vec<Block>,
+    /// Type of every value, indexed by `ValueId`.
+    pub values: Vec<ValueData>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValueData {
+    pub ty: Type,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub params: Vec<ValueId>,
+    pub insts: Vec<Inst>,
+    pub term: Terminator,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inst {
+    /// The value this instruction defines, if any.
+    pub result: Option<ValueId>,
+    pub kind: InstKind,
+    /// Where it came from; used for runtime errors and IR annotations.
+    pub site: SiteId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Const {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// `null`: a Boxed `(tag::NULL, 0)`.
+    Null,
+    /// A fresh runtime string with the literal's bytes (Boxed): `nyrt_str_new(ptr, len)`.
+    Str(StrId),
+}
+
+/// Integer operations; all wrap on overflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    /// Truncating division. Divisor 0: call `nyrt_error_div_zero(site)` (never returns).
+    /// `i64::MIN / -1` is `i64::MIN` (backends must not trap).
+    Div,
+    /// Remainder with the sign of the dividend. Divisor 0 as for `Div`; `x % -1` is 0.
+    Rem,
+}
+
+/// Float operations (IEEE). `Div` and `Rem` with a zero divisor (±0.0) call
+/// `nyrt_error_div_zero(site)`; `Rem` is C `fmod` (Rust `%`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FloatOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// Comparisons. For floats all are ordered except `Ne`, which is true when unordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+pub use nyash_syntax::ast::{BinOp, UnOp};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InstKind {
+    // ---- legal MIR (what backends see) ----
+    Const(Const),
+    /// int × int → int
+    IntBin { op: IntOp, a: ValueId, b: ValueId },
+    /// float × float → float
+    FloatBin { op: FloatOp, a: ValueId, b: ValueId },
+    /// int × int → bool
+    IntCmp { op: CmpOp, a: ValueId, b: ValueId },
+    /// float × float → bool
+    FloatCmp { op: CmpOp, a: ValueId, b: ValueId },
+    /// Wrapping negation, int → int.
+    IntNeg(ValueId),
+    FloatNeg(ValueId),
+    BoolNot(ValueId),
+    /// int → float (signed conversion).
+    IntToFloat(ValueId),
+    /// Any value → Boxed: Int/Float/Bool are tagged (`tag::INT`, `tag::FLOAT` with the f64
+    /// bits, `tag::BOOL` with 0/1); an already Boxed value is passed through unchanged.
+    ToDyn(ValueId),
+    /// Direct call; argument representations equal the callee's parameter representations.
+    Call { func: FuncId, args: Vec<ValueId> },
+    /// Call a runtime entry point; arguments follow `RtFn::signature`. If the signature
+    /// says `site`, the backend appends the instruction's `SiteId` as a trailing i64.
+    RtCall { func: crate::RtFn, args: Vec<ValueId> },
+    /// Dynamic method call: `recv` and every arg are Boxed, the result is Boxed. Backends
+    /// store the args as consecutive `(tag, payload)` pairs in a stack buffer and call
+    /// `nyrt_call_method(recv.tag, recv.payload, sym, args_ptr, argc, site)`.
+    DynMethodCall { recv: ValueId, method: SymId, args: Vec<ValueId> },
+    /// First instruction of the entry function: calls
+    /// `nyrt_init(argc, argv, meta_ptr, meta_len)` with `Module::runtime_metadata()`.
+    InitRuntime { argc: ValueId, argv: ValueId },
+
+    // ---- generic MIR (before `legalize`) ----
+    Binary { op: BinOp, a: ValueId, b: ValueId },
+    Unary { op: UnOp, a: ValueId },
+    /// Truthiness of any value → bool (runtime error for null and boxes).
+    Truthy(ValueId),
+    Print(ValueId),
+    MethodCall { recv: ValueId, method: SymId, args: Vec<ValueId> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Terminator {
+    Jump { target: BlockId, args: Vec<ValueId> },
+    /// `cond` is a Bool.
+    Branch {
+        cond: ValueId,
+        then_block: BlockId,
+        then_args: Vec<ValueId>,
+        else_block: BlockId,
+        else_args: Vec<ValueId>,
+    },
+    Return(ValueId),
+    /// Control never gets here (e.g. a block under construction); backends emit a trap.
+    Unreachable,
+}
+
+impl Terminator {
+    /// Successor blocks with the arguments passed to each.
+    pub fn successors(&self) -> Vec<(BlockId, &[ValueId])> {
+        match self {
+            Terminator::Jump { target, args } => vec![(*target, args.as_slice())],
+            Terminator::Branch { then_block, then_args, else_block, else_args, .. } => {
+                vec![(*then_block, then_args.as_slice()), (*else_block, else_args.as_slice())]
+            }
+            Terminator::Return(_) | Terminator::Unreachable => vec![],
+        }
+    }
+}
+
+impl InstKind {
+    /// Values this instruction reads.
+    pub fn operands(&self) -> Vec<ValueId> {
+        use InstKind::*;
+        match self {
+            Const(_) => vec![],
+            IntBin { a, b, .. }
+            | FloatBin { a, b, .. }
+            | IntCmp { a, b, .. }
+            | FloatCmp { a, b, .. }
+            | Binary { a, b, .. } => vec![*a, *b],
+            IntNeg(a) | FloatNeg(a) | BoolNot(a) | IntToFloat(a) | ToDyn(a) | Truthy(a)
+            | Print(a) | Unary { a, .. } => vec![*a],
+            Call { args, .. } | RtCall { args, .. } => args.clone(),
+            DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
+                let mut v = vec![*recv];
+                v.extend(args.iter().copied());
+                v
+            }
+            InitRuntime { argc, argv } => vec![*argc, *argv],
+        }
+    }
+
+    /// True for the instructions that only exist before `legalize`.
+    pub fn is_generic(&self) -> bool {
+        matches!(
+            self,
+            InstKind::Binary { .. }
+                | InstKind::Unary { .. }
+                | InstKind::Truthy(_)
+                | InstKind::Print(_)
+                | InstKind::MethodCall { .. }
+        )
+    }
+}
+
+impl Function {
+    pub fn ty(&self, v: ValueId) -> Type {
+        self.values[v.index()].ty
+    }
+    pub fn block(&self, b: BlockId) -> &Block {
+        &self.blocks[b.index()]
+    }
+    pub fn block_ids(&self) -> impl Iterator<Item = BlockId> {
+        (0..self.blocks.len()).map(BlockId::new)
+    }
+    pub fn new_value(&mut self, ty: Type) -> ValueId {
+        self.values.push(ValueData { ty });
+        ValueId::new(self.values.len() - 1)
+    }
+}
+
+impl Module {
+    pub fn func(&self, f: FuncId) -> &Function {
+        &self.funcs[f.index()]
+    }
+    pub fn func_ids(&self) -> impl Iterator<Item = FuncId> {
+        (0..self.funcs.len()).map(FuncId::new)
+    }
+
+    /// The metadata blob handed to `nyrt_init`: UTF-8 lines, in this order:
+    /// `F\t<file>` once; `S\t<line>\t<col>\t<func>` per site in `SiteId` order;
+    /// `M\t<name>` per symbol in `SymId` order.
+    pub fn runtime_metadata(&self) -> Vec<u8> {
+        let mut s = format!("F\t{}\n", self.file_name.replace(['\n', '\t'], " "));
+        for site in &self.sites {
+            s.push_str(&format!("S\t{}\t{}\t{}\n", site.line, site.col, site.func));
+        }
+        for sym in &self.symbols {
+            s.push_str(&format!("M\t{}\n", sym));
+        }
+        s.into_bytes()
+    }
+}

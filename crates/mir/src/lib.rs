@@ -1,0 +1,10 @@
+//! Nyash MIR: typed SSA with block parameters, lowering from the AST, passes, verifier,
+//! text printer, the runtime ABI table and the `Backend` trait.
+
+pub mod backend;
+pub mod ir;
+pub mod runtime_abi;
+
+pub use backend::{Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings};
+pub use ir::*;
+pub use runtime_abi::{RtFn, RtSignature};

@@ -1,0 +1,89 @@
+//! The runtime entry points MIR may call, with their C ABI signatures.
+//!
+//! This table is the single source of truth shared by legalization, the verifier and all three
+//! backends; `nyash_runtime` implements each entry as `#[no_mangle] extern "C" fn <name>`.
+//! At the ABI every parameter and result is made of i64 words: `Repr::I64` is one word,
+//! `Repr::Bool` is one word holding 0 or 1, `Repr::Boxed` is two words `(tag, payload)` (and is
+//! returned as a `#[repr(C)]` pair, i.e. in RAX:RDX on x86-64). Floats never cross the ABI
+//! except as the payload bits of a Boxed value.
+
+use crate::ir::Repr;
+
+macro_rules! rt_fns {
+    ($( $variant:ident = $name:literal ( $($p:ident),* ) -> $ret:tt , site = $site:literal ; )*) => {
+        /// A runtime entry point.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum RtFn { $($variant),* }
+
+        impl RtFn {
+            pub const ALL: &'static [RtFn] = &[$(RtFn::$variant),*];
+
+            /// The exported symbol name.
+            pub fn name(self) -> &'static str {
+                match self { $(RtFn::$variant => $name),* }
+            }
+
+            pub fn signature(self) -> RtSignature {
+                match self {
+                    $(RtFn::$variant => RtSignature {
+                        params: &[$(Repr::$p),*],
+                        ret: rt_fns!(@ret $ret),
+                        site: $site,
+                    }),*
+                }
+            }
+        }
+    };
+    (@ret Void) => { None };
+    (@ret $r:ident) => { Some(Repr::$r) };
+}
+
+/// Parameters (in order, before the optional site), result, and whether a trailing `site: i64`
+/// argument is passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtSignature {
+    pub params: &'static [Repr],
+    pub ret: Option<Repr>,
+    pub site: bool,
+}
+
+rt_fns! {
+    // Program start/stop.
+    Init = "nyrt_init"(I64, I64, I64, I64) -> Void, site = false;      // argc, argv, meta ptr, meta len
+    Args = "nyrt_args"() -> Boxed, site = false;                        // ArrayBox of argv[1..]
+    Finish = "nyrt_finish"(Boxed) -> I64, site = false;                 // main's result -> exit code; flushes
+    // Values.
+    StrNew = "nyrt_str_new"(I64, I64) -> Boxed, site = false;           // ptr, len (UTF-8 bytes)
+    Print = "nyrt_print"(Boxed) -> Void, site = false;
+    // Dynamic operators (any operand types, LANGUAGE.md §5).
+    Add = "nyrt_add"(Boxed, Boxed) -> Boxed, site = true;
+    Sub = "nyrt_sub"(Boxed, Boxed) -> Boxed, site = true;
+    Mul = "nyrt_mul"(Boxed, Boxed) -> Boxed, site = true;
+    Div = "nyrt_div"(Boxed, Boxed) -> Boxed, site = true;
+    Rem = "nyrt_rem"(Boxed, Boxed) -> Boxed, site = true;
+    Neg = "nyrt_neg"(Boxed) -> Boxed, site = true;
+    Eq = "nyrt_eq"(Boxed, Boxed) -> Bool, site = false;
+    Lt = "nyrt_lt"(Boxed, Boxed) -> Bool, site = true;
+    Le = "nyrt_le"(Boxed, Boxed) -> Bool, site = true;
+    Gt = "nyrt_gt"(Boxed, Boxed) -> Bool, site = true;
+    Ge = "nyrt_ge"(Boxed, Boxed) -> Bool, site = true;
+    Truthy = "nyrt_truthy"(Boxed) -> Bool, site = true;
+    // recv, sym, args_ptr, argc (used by `DynMethodCall`, never by `RtCall`).
+    CallMethod = "nyrt_call_method"(Boxed, I64, I64, I64) -> Boxed, site = true;
+    // Errors raised by inline code (never returns).
+    ErrorDivZero = "nyrt_error_div_zero"() -> Void, site = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_prefixed() {
+        let mut names: Vec<_> = RtFn::ALL.iter().map(|f| f.name()).collect();
+        assert!(names.iter().all(|n| n.starts_with("nyrt_")));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RtFn::ALL.len());
+    }
+}
