@@ -1,0 +1,358 @@
+//! Lowering of legal MIR instructions to LLVM instructions and runtime calls, including the
+//! inline division checks (divisor 0 → `nyrt_error_div_zero`, divisor -1 never reaches
+//! `sdiv`/`srem`, whose overflow case is undefined behaviour in LLVM).
+
+use super::function::{value_name, FnCodegen};
+use super::{CgError, CgResult, Val};
+use crate::llvm14;
+use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, FloatValue, IntValue};
+use inkwell::{FloatPredicate, IntPredicate};
+use nyash_mir::{tag, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, ValueId};
+
+impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
+    pub(super) fn lower_inst(&mut self, inst: &Inst) -> CgResult<()> {
+        let name = inst.result.map(value_name).unwrap_or_default();
+        let produced = match &inst.kind {
+            InstKind::Const(c) => Some(self.constant(*c, &name)?),
+            InstKind::IntBin { op, a, b } => {
+                let (a, b) = (self.int(*a)?, self.int(*b)?);
+                Some(Val::I64(self.int_bin(*op, a, b, inst.site, &name)?))
+            }
+            InstKind::FloatBin { op, a, b } => {
+                let (a, b) = (self.float(*a)?, self.float(*b)?);
+                Some(Val::F64(self.float_bin(*op, a, b, inst.site, &name)?))
+            }
+            InstKind::IntCmp { op, a, b } => {
+                let (a, b) = (self.int(*a)?, self.int(*b)?);
+                Some(Val::Bool(self.builder.build_int_compare(int_pred(*op), a, b, &name)?))
+            }
+            InstKind::FloatCmp { op, a, b } => {
+                let (a, b) = (self.float(*a)?, self.float(*b)?);
+                Some(Val::Bool(self.builder.build_float_compare(float_pred(*op), a, b, &name)?))
+            }
+            // `sub 0, x` without nsw: wraps, so -i64::MIN == i64::MIN.
+            InstKind::IntNeg(a) => {
+                Some(Val::I64(self.builder.build_int_neg(self.int(*a)?, &name)?))
+            }
+            InstKind::FloatNeg(a) => {
+                Some(Val::F64(self.builder.build_float_neg(self.float(*a)?, &name)?))
+            }
+            InstKind::BoolNot(a) => Some(Val::Bool(self.builder.build_not(self.bool(*a)?, &name)?)),
+            InstKind::IntToFloat(a) => {
+                let x = self.int(*a)?;
+                Some(Val::F64(self.builder.build_signed_int_to_float(
+                    x,
+                    self.m.types.f64,
+                    &name,
+                )?))
+            }
+            InstKind::ToDyn(a) => Some(self.lower_to_dyn(*a, &name)?),
+            InstKind::Call { func, args } => self.call(*func, args, &name)?,
+            InstKind::RtCall { func, args } => {
+                let args: Vec<Val<'ctx>> =
+                    args.iter().map(|&a| self.val(a)).collect::<CgResult<_>>()?;
+                self.m.rt_call(&self.builder, *func, &args, inst.site, &name)?
+            }
+            InstKind::DynMethodCall { recv, method, args } => {
+                Some(self.dyn_method_call(*recv, method.0, args, inst.site, &name)?)
+            }
+            InstKind::InitRuntime { argc, argv } => {
+                let (argc, argv) = (self.val(*argc)?, self.val(*argv)?);
+                self.m.init_runtime(&self.builder, argc, argv)?;
+                None
+            }
+            InstKind::Binary { .. }
+            | InstKind::Unary { .. }
+            | InstKind::Truthy(_)
+            | InstKind::Print(_)
+            | InstKind::MethodCall { .. } => {
+                return Err(CgError(format!(
+                    "generic MIR instruction {:?} reached the backend (legalize first)",
+                    inst.kind
+                )))
+            }
+        };
+        match (inst.result, produced) {
+            (Some(r), Some(v)) => self.def(r, v),
+            (Some(r), None) => {
+                Err(CgError(format!("{r} is defined by an instruction without a result")))
+            }
+            (None, _) => Ok(()),
+        }
+    }
+
+    fn int(&self, v: ValueId) -> CgResult<IntValue<'ctx>> {
+        match self.val(v)? {
+            Val::I64(x) => Ok(x),
+            other => Err(CgError(format!("{v} should be an int, is {:?}", other.repr()))),
+        }
+    }
+
+    fn float(&self, v: ValueId) -> CgResult<FloatValue<'ctx>> {
+        match self.val(v)? {
+            Val::F64(x) => Ok(x),
+            other => Err(CgError(format!("{v} should be a float, is {:?}", other.repr()))),
+        }
+    }
+
+    fn bool(&self, v: ValueId) -> CgResult<IntValue<'ctx>> {
+        match self.val(v)? {
+            Val::Bool(x) => Ok(x),
+            other => Err(CgError(format!("{v} should be a bool, is {:?}", other.repr()))),
+        }
+    }
+
+    fn i64_const(&self, x: i64) -> IntValue<'ctx> {
+        self.m.types.i64.const_int(x as u64, true)
+    }
+
+    fn constant(&mut self, c: Const, name: &str) -> CgResult<Val<'ctx>> {
+        let t = self.m.types;
+        Ok(match c {
+            Const::Int(x) => Val::I64(self.i64_const(x)),
+            Const::Float(x) => Val::F64(t.f64.const_float(x)),
+            Const::Bool(b) => Val::Bool(t.i1.const_int(b as u64, false)),
+            Const::Null => Val::Boxed(self.i64_const(tag::NULL), self.i64_const(0)),
+            Const::Str(id) => self.m.const_str(&self.builder, id, name)?,
+        })
+    }
+
+    /// Branches to a `nyrt_error_div_zero(site)` block when `is_zero`, and continues in a
+    /// fresh block otherwise.
+    fn div_zero_check(
+        &mut self,
+        is_zero: IntValue<'ctx>,
+        site: SiteId,
+        name: &str,
+    ) -> CgResult<()> {
+        let here = self
+            .builder
+            .get_insert_block()
+            .ok_or_else(|| CgError("builder is not positioned".into()))?;
+        let err = self.m.ctx.insert_basic_block_after(here, &format!("{name}.divzero"));
+        let ok = self.m.ctx.insert_basic_block_after(err, &format!("{name}.ok"));
+        self.builder.build_conditional_branch(is_zero, err, ok)?;
+        self.builder.position_at_end(err);
+        self.m.call_div_zero(&self.builder, site)?;
+        self.builder.position_at_end(ok);
+        Ok(())
+    }
+
+    fn int_bin(
+        &mut self,
+        op: IntOp,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+        site: SiteId,
+        name: &str,
+    ) -> CgResult<IntValue<'ctx>> {
+        let bld = &self.builder;
+        Ok(match op {
+            // Plain add/sub/mul (no nsw/nuw): Nyash integers wrap.
+            IntOp::Add => bld.build_int_add(a, b, name)?,
+            IntOp::Sub => bld.build_int_sub(a, b, name)?,
+            IntOp::Mul => bld.build_int_mul(a, b, name)?,
+            IntOp::Div | IntOp::Rem => {
+                let zero = self.i64_const(0);
+                let is_zero = self.builder.build_int_compare(
+                    IntPredicate::EQ,
+                    b,
+                    zero,
+                    &format!("{name}.b0"),
+                )?;
+                self.div_zero_check(is_zero, site, name)?;
+                // Divisor -1 is replaced by 1 before sdiv/srem (MIN / -1 is UB in LLVM); the
+                // result is then fixed up with selects: a / -1 = 0 - a (wrapping), a % -1 = 0
+                // (which srem by 1 already gives). Branch-free, so loops stay vectorizable.
+                let bld = &self.builder;
+                let minus_one = self.i64_const(-1);
+                let is_m1 =
+                    bld.build_int_compare(IntPredicate::EQ, b, minus_one, &format!("{name}.bm1"))?;
+                let safe_b = bld
+                    .build_select(is_m1, self.i64_const(1), b, &format!("{name}.b"))?
+                    .into_int_value();
+                if op == IntOp::Div {
+                    let q = bld.build_int_signed_div(a, safe_b, &format!("{name}.q"))?;
+                    let neg = bld.build_int_neg(a, &format!("{name}.neg"))?;
+                    bld.build_select(is_m1, neg, q, name)?.into_int_value()
+                } else {
+                    bld.build_int_signed_rem(a, safe_b, name)?
+                }
+            }
+        })
+    }
+
+    fn float_bin(
+        &mut self,
+        op: FloatOp,
+        a: FloatValue<'ctx>,
+        b: FloatValue<'ctx>,
+        site: SiteId,
+        name: &str,
+    ) -> CgResult<FloatValue<'ctx>> {
+        Ok(match op {
+            FloatOp::Add => self.builder.build_float_add(a, b, name)?,
+            FloatOp::Sub => self.builder.build_float_sub(a, b, name)?,
+            FloatOp::Mul => self.builder.build_float_mul(a, b, name)?,
+            FloatOp::Div | FloatOp::Rem => {
+                // `oeq 0.0` is true for +0.0 and -0.0 and false for NaN, as the spec wants.
+                let zero = self.m.types.f64.const_zero();
+                let is_zero = self.builder.build_float_compare(
+                    FloatPredicate::OEQ,
+                    b,
+                    zero,
+                    &format!("{name}.b0"),
+                )?;
+                self.div_zero_check(is_zero, site, name)?;
+                if op == FloatOp::Div {
+                    self.builder.build_float_div(a, b, name)?
+                } else {
+                    // LLVM `frem` is C fmod; LLVM folds constants and otherwise calls `fmod`.
+                    self.builder.build_float_rem(a, b, name)?
+                }
+            }
+        })
+    }
+
+    fn lower_to_dyn(&mut self, a: ValueId, name: &str) -> CgResult<Val<'ctx>> {
+        let t = self.m.types;
+        Ok(match self.val(a)? {
+            Val::I64(x) => Val::Boxed(self.i64_const(tag::INT), x),
+            Val::F64(x) => {
+                let bits =
+                    self.builder.build_bit_cast(x, t.i64, &format!("{name}.pay"))?.into_int_value();
+                Val::Boxed(self.i64_const(tag::FLOAT), bits)
+            }
+            Val::Bool(b) => {
+                let word = self.builder.build_int_z_extend(b, t.i64, &format!("{name}.pay"))?;
+                Val::Boxed(self.i64_const(tag::BOOL), word)
+            }
+            boxed @ Val::Boxed(..) => boxed,
+        })
+    }
+
+    fn call(
+        &mut self,
+        func: nyash_mir::FuncId,
+        args: &[ValueId],
+        name: &str,
+    ) -> CgResult<Option<Val<'ctx>>> {
+        let mir = self.m.mir;
+        let callee = mir
+            .funcs
+            .get(func.index())
+            .ok_or_else(|| CgError(format!("call to missing function {func}")))?;
+        if callee.params.len() != args.len() {
+            return Err(CgError(format!(
+                "{} takes {} arguments, got {}",
+                callee.name,
+                callee.params.len(),
+                args.len()
+            )));
+        }
+        let mut flat: Vec<BasicMetadataValueEnum<'ctx>> = Vec::with_capacity(args.len() * 2);
+        for (&p, &a) in callee.params.iter().zip(args) {
+            let v = self.val(a)?;
+            if v.repr() != callee.ty(p).repr() {
+                return Err(CgError(format!(
+                    "argument {a} of {:?} passed for {}'s {p} of {:?}",
+                    v.repr(),
+                    callee.name,
+                    callee.ty(p).repr()
+                )));
+            }
+            match v {
+                Val::I64(x) | Val::Bool(x) => flat.push(x.into()),
+                Val::F64(x) => flat.push(x.into()),
+                Val::Boxed(t, p) => {
+                    flat.push(t.into());
+                    flat.push(p.into());
+                }
+            }
+        }
+        let ret = llvm14::call(&self.builder, self.m.funcs[func.index()], &flat, name)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| CgError(format!("{} returns nothing", callee.name)))?;
+        Ok(Some(match (callee.ret.repr(), ret) {
+            (Repr::I64, BasicValueEnum::IntValue(x)) => Val::I64(x),
+            (Repr::Bool, BasicValueEnum::IntValue(x)) => Val::Bool(x),
+            (Repr::F64, BasicValueEnum::FloatValue(x)) => Val::F64(x),
+            (Repr::Boxed, BasicValueEnum::StructValue(pair)) => {
+                self.m.split_pair(&self.builder, pair, name)?
+            }
+            (repr, _) => {
+                return Err(CgError(format!(
+                    "{} returned an LLVM value that is not {repr:?}",
+                    callee.name
+                )))
+            }
+        }))
+    }
+
+    /// Stores the argument pairs into the function's call buffer and calls
+    /// `nyrt_call_method(recv.tag, recv.payload, sym, &buf, argc, site)`.
+    fn dyn_method_call(
+        &mut self,
+        recv: ValueId,
+        sym: u32,
+        args: &[ValueId],
+        site: SiteId,
+        name: &str,
+    ) -> CgResult<Val<'ctx>> {
+        let Val::Boxed(rt, rp) = self.val(recv)? else {
+            return Err(CgError(format!("method receiver {recv} is not boxed")));
+        };
+        let buf_addr = if args.is_empty() {
+            self.i64_const(0)
+        } else {
+            let (ty, ptr) =
+                self.argbuf.ok_or_else(|| CgError("no argument buffer was allocated".into()))?;
+            for (i, &a) in args.iter().enumerate() {
+                let Val::Boxed(t, p) = self.val(a)? else {
+                    return Err(CgError(format!("method argument {a} is not boxed")));
+                };
+                let i = i as u32;
+                let tag_slot = llvm14::struct_field_ptr(&self.builder, ty, ptr, 2 * i, "")?;
+                self.builder.build_store(tag_slot, t)?;
+                let pay_slot = llvm14::struct_field_ptr(&self.builder, ty, ptr, 2 * i + 1, "")?;
+                self.builder.build_store(pay_slot, p)?;
+            }
+            self.builder.build_ptr_to_int(ptr, self.m.types.i64, "")?
+        };
+        let words: Vec<BasicMetadataValueEnum<'ctx>> = vec![
+            rt.into(),
+            rp.into(),
+            self.i64_const(sym as i64).into(),
+            buf_addr.into(),
+            self.i64_const(args.len() as i64).into(),
+            self.i64_const(site.0 as i64).into(),
+        ];
+        self.m
+            .rt_call_words(&self.builder, RtFn::CallMethod, &words, name)?
+            .ok_or_else(|| CgError("nyrt_call_method returned nothing".into()))
+    }
+}
+
+fn int_pred(op: CmpOp) -> IntPredicate {
+    match op {
+        CmpOp::Eq => IntPredicate::EQ,
+        CmpOp::Ne => IntPredicate::NE,
+        CmpOp::Lt => IntPredicate::SLT,
+        CmpOp::Le => IntPredicate::SLE,
+        CmpOp::Gt => IntPredicate::SGT,
+        CmpOp::Ge => IntPredicate::SGE,
+    }
+}
+
+/// Ordered comparisons, except `Ne`, which is true for NaN operands.
+fn float_pred(op: CmpOp) -> FloatPredicate {
+    match op {
+        CmpOp::Eq => FloatPredicate::OEQ,
+        CmpOp::Ne => FloatPredicate::UNE,
+        CmpOp::Lt => FloatPredicate::OLT,
+        CmpOp::Le => FloatPredicate::OLE,
+        CmpOp::Gt => FloatPredicate::OGT,
+        CmpOp::Ge => FloatPredicate::OGE,
+    }
+}

@@ -1,0 +1,98 @@
+//! Everything that depends on the LLVM major version (14 here): typed-pointer builder calls,
+//! the new-pass-manager pipeline strings, native target setup and the ORC C API names.
+//!
+//! Porting to a newer LLVM (opaque pointers, `build_call` taking a `FunctionValue`,
+//! `build_struct_gep` taking the pointee type, renamed ORC symbol structs) should only touch
+//! this file and the inkwell/llvm-sys feature in Cargo.toml.
+
+use inkwell::builder::{Builder, BuilderError};
+use inkwell::context::Context;
+use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{InitializationConfig, Target, TargetMachine};
+use inkwell::types::{PointerType, StructType};
+use inkwell::values::{BasicMetadataValueEnum, CallSiteValue, FunctionValue, PointerValue};
+use inkwell::AddressSpace;
+use nyash_mir::OptLevel;
+use std::sync::OnceLock;
+
+/// The raw ORC v2 / LLJIT C API as `orc.rs` uses it.
+pub(crate) mod orc_sys {
+    pub use llvm_sys::bit_reader::LLVMParseBitcodeInContext2;
+    pub use llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
+    pub use llvm_sys::orc2::lljit::{
+        LLVMOrcCreateLLJIT, LLVMOrcCreateLLJITBuilder, LLVMOrcDisposeLLJIT,
+        LLVMOrcLLJITAddLLVMIRModule, LLVMOrcLLJITBuilderSetJITTargetMachineBuilder,
+        LLVMOrcLLJITGetGlobalPrefix, LLVMOrcLLJITGetMainJITDylib, LLVMOrcLLJITLookup,
+        LLVMOrcLLJITMangleAndIntern, LLVMOrcLLJITRef,
+    };
+    pub use llvm_sys::orc2::{
+        LLVMJITCSymbolMapPair, LLVMJITEvaluatedSymbol, LLVMJITSymbolFlags,
+        LLVMJITSymbolGenericFlags, LLVMOrcAbsoluteSymbols,
+        LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess, LLVMOrcCreateNewThreadSafeContext,
+        LLVMOrcCreateNewThreadSafeModule, LLVMOrcDefinitionGeneratorRef,
+        LLVMOrcDisposeMaterializationUnit, LLVMOrcDisposeThreadSafeContext,
+        LLVMOrcDisposeThreadSafeModule, LLVMOrcExecutorAddress, LLVMOrcJITDylibAddGenerator,
+        LLVMOrcJITDylibDefine, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine,
+        LLVMOrcThreadSafeContextGetContext,
+    };
+}
+
+/// Registers the host target (and its asm printer/parser) with LLVM once per process.
+pub(crate) fn init_native() -> Result<(), String> {
+    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+    INIT.get_or_init(|| Target::initialize_native(&InitializationConfig::default())).clone()
+}
+
+/// `i8*` in LLVM 14 (typed pointers); `ptr` from LLVM 15 on.
+pub(crate) fn byte_ptr_type<'ctx>(ctx: &'ctx Context) -> PointerType<'ctx> {
+    ctx.i8_type().ptr_type(AddressSpace::default())
+}
+
+/// A direct call. LLVM 14's inkwell takes anything callable; later versions want the function.
+pub(crate) fn call<'ctx>(
+    builder: &Builder<'ctx>,
+    func: FunctionValue<'ctx>,
+    args: &[BasicMetadataValueEnum<'ctx>],
+    name: &str,
+) -> Result<CallSiteValue<'ctx>, BuilderError> {
+    builder.build_call(func, args, name)
+}
+
+/// Address of field `index` of the struct `ptr` points to. With typed pointers the pointee
+/// type comes from `ptr`; opaque pointers need `ty` (kept in the signature for that).
+pub(crate) fn struct_field_ptr<'ctx>(
+    builder: &Builder<'ctx>,
+    _ty: StructType<'ctx>,
+    ptr: PointerValue<'ctx>,
+    index: u32,
+    name: &str,
+) -> Result<PointerValue<'ctx>, BuilderError> {
+    builder.build_struct_gep(ptr, index, name)
+}
+
+/// The new pass manager's standard pipeline for an optimization level.
+pub(crate) fn pipeline(level: OptLevel) -> &'static str {
+    match level {
+        OptLevel::O0 => "default<O0>",
+        OptLevel::O1 => "default<O1>",
+        OptLevel::O2 => "default<O2>",
+        OptLevel::O3 => "default<O3>",
+    }
+}
+
+/// Runs the standard module pipeline (`LLVMRunPasses`, available since LLVM 13).
+pub(crate) fn optimize(
+    module: &Module<'_>,
+    tm: &TargetMachine,
+    level: OptLevel,
+) -> Result<(), String> {
+    let options = PassBuilderOptions::create();
+    // Match what clang does per level: vectorizers and unrolling only when optimizing.
+    let optimizing = level >= OptLevel::O2;
+    options.set_loop_vectorization(optimizing);
+    options.set_loop_slp_vectorization(optimizing);
+    options.set_loop_interleaving(optimizing);
+    options.set_loop_unrolling(level >= OptLevel::O1);
+    module.run_passes(pipeline(level), tm, options).map_err(|e| e.to_string())
+}
