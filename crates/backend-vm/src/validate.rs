@@ -1,0 +1,110 @@
+//! Structural checks run before interpretation, so that malformed MIR is reported as an
+//! internal error instead of an index panic: ids in range, block argument counts, legal form.
+
+use nyash_mir::{BackendError, Function, InstKind, Module, Terminator};
+
+fn err(f: &Function, message: String) -> BackendError {
+    BackendError::Internal { backend: "vm", func: Some(f.name.clone()), message }
+}
+
+pub(crate) fn validate(m: &Module) -> Result<(), BackendError> {
+    let entry = m.funcs.get(m.entry.index()).ok_or_else(|| BackendError::Internal {
+        backend: "vm",
+        func: None,
+        message: format!("entry function {} does not exist", m.entry),
+    })?;
+    if entry.params.len() != 2 {
+        return Err(err(entry, "the entry function must take (argc, argv)".into()));
+    }
+    for f in &m.funcs {
+        validate_func(m, f)?;
+    }
+    Ok(())
+}
+
+fn validate_func(m: &Module, f: &Function) -> Result<(), BackendError> {
+    let nv = f.values.len();
+    let val = |v: nyash_mir::ValueId| -> Result<(), BackendError> {
+        if v.index() < nv {
+            Ok(())
+        } else {
+            Err(err(f, format!("value {v} out of range")))
+        }
+    };
+    if f.blocks.is_empty() {
+        return Err(err(f, "function has no blocks".into()));
+    }
+    if f.blocks[0].params != f.params {
+        return Err(err(f, "entry block parameters differ from the function parameters".into()));
+    }
+    let edge = |target: nyash_mir::BlockId, args: &[nyash_mir::ValueId]| {
+        let Some(b) = f.blocks.get(target.index()) else {
+            return Err(err(f, format!("block {target} out of range")));
+        };
+        if b.params.len() != args.len() {
+            return Err(err(
+                f,
+                format!(
+                    "jump to {target} passes {} args for {} params",
+                    args.len(),
+                    b.params.len()
+                ),
+            ));
+        }
+        args.iter().try_for_each(|a| val(*a))
+    };
+    for (bi, b) in f.blocks.iter().enumerate() {
+        b.params.iter().try_for_each(|p| val(*p))?;
+        for inst in &b.insts {
+            if inst.kind.is_generic() {
+                return Err(err(
+                    f,
+                    format!(
+                        "generic instruction {:?} in bb{bi} (MIR was not legalized)",
+                        inst.kind
+                    ),
+                ));
+            }
+            inst.kind.operands().into_iter().try_for_each(val)?;
+            if let Some(r) = inst.result {
+                val(r)?;
+            }
+            match &inst.kind {
+                InstKind::Const(nyash_mir::Const::Str(s)) if s.index() >= m.strings.len() => {
+                    return Err(err(f, format!("string {s} out of range")));
+                }
+                InstKind::Call { func, args } => {
+                    let Some(callee) = m.funcs.get(func.index()) else {
+                        return Err(err(f, format!("callee {func} out of range")));
+                    };
+                    if callee.params.len() != args.len() {
+                        return Err(err(
+                            f,
+                            format!(
+                                "call to {} with {} args for {} params",
+                                callee.name,
+                                args.len(),
+                                callee.params.len()
+                            ),
+                        ));
+                    }
+                }
+                InstKind::RtCall { func, args } if func.signature().params.len() != args.len() => {
+                    return Err(err(f, format!("{} called with {} args", func.name(), args.len())));
+                }
+                _ => {}
+            }
+        }
+        match &b.term {
+            Terminator::Jump { target, args } => edge(*target, args)?,
+            Terminator::Branch { cond, then_block, then_args, else_block, else_args } => {
+                val(*cond)?;
+                edge(*then_block, then_args)?;
+                edge(*else_block, else_args)?;
+            }
+            Terminator::Return(v) => val(*v)?,
+            Terminator::Unreachable => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! `nyrt_call_method`: dynamic method dispatch on builtin values by receiver type, method name
+//! (pre-resolved from the metadata's symbol table) and argument count.
+
+mod array;
+mod number;
+mod string;
+
+use crate::error::{guard, runtime_error};
+use crate::meta::with_meta;
+use crate::value::{type_name, view, NyValue, V};
+
+macro_rules! methods {
+    ($($variant:ident = $name:literal,)*) => {
+        /// Builtin method names, resolved once per symbol at `nyrt_init`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Method { $($variant,)* Other }
+
+        impl Method {
+            pub(crate) fn from_name(s: &str) -> Method {
+                match s { $($name => Method::$variant,)* _ => Method::Other }
+            }
+        }
+    };
+}
+
+methods! {
+    Length = "length",
+    Size = "size",
+    Substring = "substring",
+    IndexOf = "indexOf",
+    LastIndexOf = "lastIndexOf",
+    Contains = "contains",
+    StartsWith = "startsWith",
+    EndsWith = "endsWith",
+    Trim = "trim",
+    Replace = "replace",
+    Concat = "concat",
+    Split = "split",
+    ToUpper = "toUpper",
+    ToLower = "toLower",
+    CharAt = "charAt",
+    ToInteger = "toInteger",
+    ToFloat = "toFloat",
+    Repeat = "repeat",
+    IsEmpty = "isEmpty",
+    ToString = "toString",
+    Abs = "abs",
+    Min = "min",
+    Max = "max",
+    Pow = "pow",
+    Floor = "floor",
+    Ceil = "ceil",
+    Round = "round",
+    Sqrt = "sqrt",
+    Push = "push",
+    Pop = "pop",
+    Get = "get",
+    Set = "set",
+    Clear = "clear",
+    Join = "join",
+}
+
+/// One method call in progress: used for argument checks and error messages.
+pub(crate) struct Call<'a> {
+    pub sym: i64,
+    pub args: &'a [NyValue],
+    pub site: i64,
+    /// Receiver type name (`String`, `Int`, ...).
+    pub ty: &'static str,
+}
+
+impl Call<'_> {
+    pub fn name(&self) -> String {
+        with_meta(|m| {
+            m.and_then(|m| m.syms.get(usize::try_from(self.sym).ok()?).cloned())
+                .unwrap_or_else(|| format!("<method #{}>", self.sym))
+        })
+    }
+
+    /// `unknown method <Type>.<name>/<argc>`.
+    pub fn unknown(&self) -> ! {
+        runtime_error(
+            self.site,
+            &format!("unknown method {}.{}/{}", self.ty, self.name(), self.args.len()),
+        )
+    }
+
+    pub fn error(&self, msg: &str) -> ! {
+        runtime_error(self.site, &format!("{}.{}: {}", self.ty, self.name(), msg))
+    }
+
+    fn bad_arg(&self, i: usize, want: &str) -> ! {
+        self.error(&format!("argument {} must be {}, got {}", i + 1, want, type_name(self.args[i])))
+    }
+
+    pub fn int(&self, i: usize) -> i64 {
+        match view(self.args[i]) {
+            V::Int(x) => x,
+            _ => self.bad_arg(i, "Int"),
+        }
+    }
+
+    pub fn str(&self, i: usize) -> &'static crate::string::StrObj {
+        match view(self.args[i]) {
+            V::Str(s) => s,
+            _ => self.bad_arg(i, "String"),
+        }
+    }
+
+    /// An Int or Float argument as `Ok(int)` / `Err(float)`.
+    pub fn number(&self, i: usize) -> Result<i64, f64> {
+        match view(self.args[i]) {
+            V::Int(x) => Ok(x),
+            V::Float(f) => Err(f),
+            _ => self.bad_arg(i, "Int or Float"),
+        }
+    }
+}
+
+fn symbol_method(sym: i64) -> Method {
+    with_meta(|m| {
+        m.and_then(|m| m.methods.get(usize::try_from(sym).ok()?).copied()).unwrap_or(Method::Other)
+    })
+}
+
+pub(crate) fn call_method(recv: NyValue, sym: i64, args: &[NyValue], site: i64) -> NyValue {
+    let method = symbol_method(sym);
+    let c = Call { sym, args, site, ty: type_name(recv) };
+    match view(recv) {
+        V::Null => {
+            runtime_error(site, &format!("cannot call method {}/{} on null", c.name(), args.len()))
+        }
+        V::Str(s) => string::call(s, method, &c),
+        V::Int(i) => number::call_int(i, method, &c),
+        V::Float(f) => number::call_float(f, method, &c),
+        V::Bool(b) => match (method, args.len()) {
+            (Method::ToString, 0) => NyValue::str(if b { "true" } else { "false" }),
+            _ => c.unknown(),
+        },
+        V::Array(a) => array::call(recv, a, method, &c),
+    }
+}
+
+/// Calls method `sym` on `recv` with `argc` `(tag, payload)` pairs at `args_ptr`.
+#[no_mangle]
+pub extern "C" fn nyrt_call_method(
+    recv_tag: i64,
+    recv_payload: i64,
+    sym: i64,
+    args_ptr: i64,
+    argc: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let args: &[NyValue] = if argc <= 0 || args_ptr == 0 {
+            &[]
+        } else {
+            // SAFETY: the caller stores `argc` consecutive values at `args_ptr`.
+            unsafe { std::slice::from_raw_parts(args_ptr as *const NyValue, argc as usize) }
+        };
+        call_method(NyValue::new(recv_tag, recv_payload), sym, args, site)
+    })
+}

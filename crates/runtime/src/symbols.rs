@@ -1,0 +1,36 @@
+//! The address of every exported `nyrt_*` function, for JITs that bind symbols in process.
+
+use crate::*;
+
+macro_rules! syms {
+    ($($f:ident),* $(,)?) => {
+        vec![$((stringify!($f), $f as *const () as usize)),*]
+    };
+}
+
+/// `(symbol name, address)` for every `#[no_mangle]` entry point of the runtime.
+pub fn symbols() -> Vec<(&'static str, usize)> {
+    syms![
+        nyrt_start,
+        nyrt_init,
+        nyrt_args,
+        nyrt_finish,
+        nyrt_str_new,
+        nyrt_print,
+        nyrt_add,
+        nyrt_sub,
+        nyrt_mul,
+        nyrt_div,
+        nyrt_rem,
+        nyrt_neg,
+        nyrt_eq,
+        nyrt_lt,
+        nyrt_le,
+        nyrt_gt,
+        nyrt_ge,
+        nyrt_truthy,
+        nyrt_call_method,
+        nyrt_error_div_zero,
+        nyrt_fmod,
+    ]
+}
