@@ -3,7 +3,12 @@
 
 pub mod backend;
 pub mod ir;
+pub mod lower;
+pub mod passes;
+pub mod pipeline;
+pub mod print;
 pub mod runtime_abi;
+pub mod verify;
 
 pub use backend::{Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings};
 pub use ir::*;

@@ -49,6 +49,8 @@ pub struct RtSignature {
 
 rt_fns! {
     // Program start/stop.
+    // argc, argv, entry fn pointer: runs the entry on a big-stack thread (called by AOT `main`).
+    Start = "nyrt_start"(I64, I64, I64) -> I64, site = false;
     Init = "nyrt_init"(I64, I64, I64, I64) -> Void, site = false;      // argc, argv, meta ptr, meta len
     Args = "nyrt_args"() -> Boxed, site = false;                        // ArrayBox of argv[1..]
     Finish = "nyrt_finish"(Boxed) -> I64, site = false;                 // main's result -> exit code; flushes
@@ -71,6 +73,8 @@ rt_fns! {
     // recv, sym, args_ptr, argc (used by `DynMethodCall`, never by `RtCall`).
     CallMethod = "nyrt_call_method"(Boxed, I64, I64, I64) -> Boxed, site = true;
     // Errors raised by inline code (never returns).
+    // Note: float remainder is `nyrt_fmod(f64, f64) -> f64`, outside this table because it
+    // takes floats; native backends call it directly for `FloatBin Rem`.
     ErrorDivZero = "nyrt_error_div_zero"() -> Void, site = true;
 }
 

@@ -1,0 +1,302 @@
+//! Lowering of method bodies and statements (locals, assignment, if, loops, jumps, print).
+
+use super::ssa::PendingEdge;
+use super::{codes, FuncBuilder, FuncCtx, ModuleCx};
+use crate::ir::*;
+use nyash_syntax::ast::{self, Expr, ExprKind, Stmt, StmtKind};
+use nyash_syntax::Diagnostic;
+use std::collections::HashSet;
+
+/// Lowers one method / top-level function into MIR function `fid`.
+pub(crate) fn lower_method(
+    cx: &mut ModuleCx,
+    fid: FuncId,
+    m: &ast::Method,
+    ctx: &FuncCtx,
+) -> Function {
+    let name = cx.func_names[fid.index()].clone();
+    let mut b = FuncBuilder::new(cx, ctx.clone(), name);
+    for p in &m.params {
+        let v = b.add_block_param(BlockId(0), Type::Dyn);
+        b.func.params.push(v);
+        if let Some(first) = b.declared_in_current_scope(&p.name) {
+            b.cx.error(
+                Diagnostic::error(
+                    codes::DUPLICATE_LOCAL,
+                    format!("duplicate parameter `{}`", p.name),
+                    p.span,
+                )
+                .with_label("declared again here")
+                .with_secondary(first, "first declared here"),
+            );
+            continue;
+        }
+        b.declare(&p.name, p.span, v);
+    }
+    // The body shares the parameters' scope: `local x` for a parameter `x` is a duplicate.
+    b.lower_stmts(&m.body.stmts);
+    b.finish(m.body.span.end.saturating_sub(1))
+}
+
+/// Lowers the top-level statements of a script-mode file as the implicit main.
+pub(crate) fn lower_script(
+    cx: &mut ModuleCx,
+    fid: FuncId,
+    stmts: &[Stmt],
+    ctx: &FuncCtx,
+) -> Function {
+    let name = cx.func_names[fid.index()].clone();
+    let mut b = FuncBuilder::new(cx, ctx.clone(), name);
+    b.lower_stmts(stmts);
+    let end = stmts.last().map(|s| s.span.end).unwrap_or(0);
+    b.finish(end)
+}
+
+impl FuncBuilder<'_, '_> {
+    pub fn lower_stmts(&mut self, stmts: &[Stmt]) {
+        for s in stmts {
+            self.lower_stmt(s);
+        }
+    }
+
+    /// Lowers a `{ … }` block in a new scope.
+    pub fn lower_block(&mut self, block: &ast::Block) {
+        let mark = self.push_scope();
+        let script = std::mem::replace(&mut self.ctx.script, false);
+        self.lower_stmts(&block.stmts);
+        self.ctx.script = script;
+        self.pop_scope(mark);
+    }
+
+    fn lower_stmt(&mut self, s: &Stmt) {
+        let pos = s.span.start;
+        match &s.kind {
+            StmtKind::Local(decls) => {
+                for (ident, init) in decls {
+                    // The initializer sees the outer binding: `local x = x + 1` is fine.
+                    let v = match init {
+                        Some(e) => self.lower_expr(e),
+                        None => self.const_val(Const::Null, ident.span.start),
+                    };
+                    if let Some(first) = self.declared_in_current_scope(&ident.name) {
+                        self.cx.error(
+                            Diagnostic::error(
+                                codes::DUPLICATE_LOCAL,
+                                format!("duplicate local `{}`", ident.name),
+                                ident.span,
+                            )
+                            .with_label("declared again in the same scope")
+                            .with_secondary(first, "first declared here"),
+                        );
+                        continue;
+                    }
+                    self.declare(&ident.name, ident.span, v);
+                }
+            }
+            StmtKind::Assign { target, op, value } => self.lower_assign(target, *op, value),
+            StmtKind::If { cond, then_block, else_block } => {
+                let c = self.lower_cond(cond);
+                let nvars = self.vars.len();
+                let saved: Vec<ValueId> = self.var_values();
+                let merge = self.new_block(false);
+                let (t, e) = self.branch_fresh(c);
+                let mut edges: Vec<PendingEdge> = Vec::new();
+                self.switch_to(t);
+                self.lower_block(then_block);
+                edges.extend(self.jump_pending(merge));
+                self.restore(&saved);
+                self.switch_to(e);
+                if let Some(eb) = else_block {
+                    self.lower_block(eb);
+                }
+                edges.extend(self.jump_pending(merge));
+                self.merge_into(merge, edges, nvars);
+            }
+            StmtKind::Loop { cond, body } => self.lower_loop(cond.as_ref(), body),
+            StmtKind::Break => {
+                if self.loops.is_empty() {
+                    self.cx.error(
+                        Diagnostic::error(codes::OUTSIDE_LOOP, "`break` outside of a loop", s.span)
+                            .with_label("not inside `loop` or `while`"),
+                    );
+                } else {
+                    self.break_to_exit();
+                }
+            }
+            StmtKind::Continue => {
+                if self.loops.is_empty() {
+                    self.cx.error(
+                        Diagnostic::error(
+                            codes::OUTSIDE_LOOP,
+                            "`continue` outside of a loop",
+                            s.span,
+                        )
+                        .with_label("not inside `loop` or `while`"),
+                    );
+                } else {
+                    self.jump_to_header();
+                    if !self.is_live() {
+                        // `jump_to_header` terminated the block (or it was dead already).
+                    }
+                }
+            }
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.lower_expr(e),
+                    None => self.const_val(Const::Null, pos),
+                };
+                self.terminate(Terminator::Return(v));
+            }
+            StmtKind::Print(e) => {
+                let v = self.lower_expr(e);
+                self.emit_void(InstKind::Print(v), pos);
+            }
+            StmtKind::Expr(e) => {
+                self.lower_expr(e);
+            }
+            StmtKind::Block(b) => self.lower_block(b),
+            StmtKind::Try { body, catch, cleanup } => {
+                self.unsupported(s.span, "`try` / `catch`");
+                // Still check the bodies for errors; they run nowhere.
+                self.lower_block(body);
+                if let Some((_, c)) = catch {
+                    self.lower_block(c);
+                }
+                if let Some(c) = cleanup {
+                    self.lower_block(c);
+                }
+            }
+            StmtKind::Throw(e) => {
+                self.unsupported(s.span, "`throw`");
+                self.lower_expr(e);
+            }
+        }
+    }
+
+    /// Puts the variables back to `saved` (their values before a branch).
+    fn restore(&mut self, saved: &[ValueId]) {
+        self.vars.truncate(saved.len());
+        for (v, s) in self.vars.iter_mut().zip(saved) {
+            v.value = *s;
+        }
+    }
+
+    fn lower_assign(&mut self, target: &Expr, op: Option<ast::BinOp>, value: &Expr) {
+        let ExprKind::Name(name) = &target.kind else {
+            let what = match &target.kind {
+                ExprKind::Field { .. } => "assignment to a field",
+                ExprKind::Index { .. } => "assignment to an index",
+                _ => "this assignment target",
+            };
+            self.unsupported(target.span, what);
+            self.lower_expr(value);
+            return;
+        };
+        let var = self.lookup(name);
+        let new_value = match (var, op) {
+            (Some(i), Some(op)) => {
+                let rhs = self.lower_expr(value);
+                let cur = self.vars[i].value;
+                let pos = target.span.start;
+                let ty = if is_comparison(op) { Type::Bool } else { Type::Dyn };
+                self.emit(InstKind::Binary { op, a: cur, b: rhs }, ty, pos)
+            }
+            (_, _) => self.lower_expr(value),
+        };
+        match var {
+            Some(i) => self.vars[i].value = new_value,
+            None if self.ctx.script && op.is_none() && self.scopes.len() == 1 => {
+                self.declare(name, target.span, new_value);
+            }
+            None => {
+                self.cx.error(
+                    Diagnostic::error(
+                        codes::UNDEFINED_VARIABLE,
+                        format!("undefined variable `{name}`"),
+                        target.span,
+                    )
+                    .with_label("assigned here without a `local` declaration"),
+                );
+            }
+        }
+    }
+
+    fn lower_loop(&mut self, cond: Option<&Expr>, body: &ast::Block) {
+        let nvars = self.vars.len();
+        let mut assigned = HashSet::new();
+        assigned_names(&body.stmts, &mut assigned);
+        let header_vars: Vec<usize> =
+            (0..nvars).filter(|&i| assigned.contains(self.vars[i].name.as_str())).collect();
+        self.enter_loop_header(header_vars);
+        let mut exit_edges = Vec::new();
+        if let Some(c) = cond {
+            let c = self.lower_cond(c);
+            let exit = self.loops.last().map(|l| l.exit).unwrap_or(self.cur);
+            let (body_b, out) = self.branch_fresh(c);
+            self.switch_to(out);
+            exit_edges.extend(self.jump_pending(exit));
+            self.switch_to(body_b);
+        }
+        self.lower_block(body);
+        self.jump_to_header();
+        let Some(lp) = self.loops.pop() else { return };
+        exit_edges.extend(lp.breaks);
+        self.merge_into(lp.exit, exit_edges, nvars);
+    }
+
+    /// Evaluates a condition to a Bool (generic `Truthy`).
+    pub fn lower_cond(&mut self, e: &Expr) -> ValueId {
+        let v = self.lower_expr(e);
+        self.emit(InstKind::Truthy(v), Type::Bool, e.span.start)
+    }
+
+    /// Reports a construct outside this scope.
+    pub fn unsupported(&mut self, span: nyash_syntax::Span, what: &str) {
+        self.cx.error(
+            Diagnostic::error(codes::UNSUPPORTED, format!("{what} is not supported yet"), span)
+                .with_label("not supported by this compiler yet"),
+        );
+    }
+}
+
+pub(crate) fn is_comparison(op: ast::BinOp) -> bool {
+    use ast::BinOp::*;
+    matches!(op, Eq | Ne | Lt | Le | Gt | Ge)
+}
+
+/// Names that statements may assign (used to choose loop header parameters).
+fn assigned_names<'s>(stmts: &'s [Stmt], out: &mut HashSet<&'s str>) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Assign { target, .. } => {
+                if let ExprKind::Name(n) = &target.kind {
+                    out.insert(n.as_str());
+                }
+            }
+            StmtKind::If { then_block, else_block, .. } => {
+                assigned_names(&then_block.stmts, out);
+                if let Some(e) = else_block {
+                    assigned_names(&e.stmts, out);
+                }
+            }
+            StmtKind::Loop { body, .. } => assigned_names(&body.stmts, out),
+            StmtKind::Block(b) => assigned_names(&b.stmts, out),
+            StmtKind::Try { body, catch, cleanup } => {
+                assigned_names(&body.stmts, out);
+                if let Some((_, c)) = catch {
+                    assigned_names(&c.stmts, out);
+                }
+                if let Some(c) = cleanup {
+                    assigned_names(&c.stmts, out);
+                }
+            }
+            StmtKind::Local(_)
+            | StmtKind::Break
+            | StmtKind::Continue
+            | StmtKind::Return(_)
+            | StmtKind::Print(_)
+            | StmtKind::Expr(_)
+            | StmtKind::Throw(_) => {}
+        }
+    }
+}

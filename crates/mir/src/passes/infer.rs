@@ -1,0 +1,243 @@
+//! Whole-program type inference: a monotone fixpoint over every value of every function.
+//!
+//! Each value starts unknown (bottom) and only moves up the lattice
+//! `bottom < Int | Float | Bool | Void | Str < Dyn` (`Type::join`, so `Int ⊔ Float = Dyn`).
+//! Constants have their type; a block parameter is the join of its incoming arguments; a
+//! function parameter is the join of the arguments at every call site (parameters of
+//! functions nobody calls, such as `Main.main`, are `Dyn`; the entry's `argc/argv` stay
+//! `Int`); a `Call` has its callee's return type, which is the join of its returned values.
+//! Unknown operands are ignored while iterating; once nothing changes, any value still
+//! unknown (e.g. the result of a function that never returns) becomes `Dyn` and the
+//! iteration resumes, so the result is consistent: every block/function parameter's type is
+//! the join of what flows into it. `legalize` relies on the result rules below matching its
+//! own case split exactly.
+
+use crate::ir::*;
+use crate::runtime_abi::RtFn;
+use nyash_syntax::ast::{BinOp, UnOp};
+
+type T = Option<Type>;
+
+fn join(a: T, b: T) -> T {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(a.join(b)),
+    }
+}
+
+fn is_num(t: Type) -> bool {
+    matches!(t, Type::Int | Type::Float)
+}
+
+/// The result type of a generic binary operator on operand types `a`, `b`.
+pub fn binary_result(op: BinOp, a: Type, b: Type) -> Type {
+    use BinOp::*;
+    match op {
+        Eq | Ne | Lt | Le | Gt | Ge => Type::Bool,
+        Add | Sub | Mul | Div | Rem => {
+            if a == Type::Int && b == Type::Int {
+                Type::Int
+            } else if is_num(a) && is_num(b) {
+                Type::Float
+            } else if op == Add && (a == Type::Str || b == Type::Str) {
+                Type::Str
+            } else {
+                Type::Dyn
+            }
+        }
+    }
+}
+
+/// The result type of a generic unary operator.
+pub fn unary_result(op: UnOp, a: Type) -> Type {
+    match op {
+        UnOp::Not => Type::Bool,
+        UnOp::Neg => match a {
+            Type::Int => Type::Int,
+            Type::Float => Type::Float,
+            _ => Type::Dyn,
+        },
+    }
+}
+
+/// The type a runtime call's result gets.
+pub fn rt_result(f: RtFn) -> Type {
+    match f.signature().ret {
+        Some(Repr::I64) => Type::Int,
+        Some(Repr::F64) => Type::Float,
+        Some(Repr::Bool) => Type::Bool,
+        _ => Type::Dyn,
+    }
+}
+
+/// Infers the type of every value, every function's return type, and stores them.
+pub fn infer_types(m: &mut Module) {
+    let nf = m.funcs.len();
+    let mut vals: Vec<Vec<T>> = m.funcs.iter().map(|f| vec![None; f.values.len()]).collect();
+    let mut rets: Vec<T> = vec![None; nf];
+    // Who is called at all? Uncalled functions (other than the entry) get Dyn parameters.
+    let mut called = vec![false; nf];
+    for f in &m.funcs {
+        for b in &f.blocks {
+            for i in &b.insts {
+                if let InstKind::Call { func, .. } = &i.kind {
+                    if func.index() < nf {
+                        called[func.index()] = true;
+                    }
+                }
+            }
+        }
+    }
+    for (fi, f) in m.funcs.iter().enumerate() {
+        if fi == m.entry.index() {
+            for &p in &f.params {
+                vals[fi][p.index()] = Some(f.ty(p));
+            }
+        } else if !called[fi] {
+            for &p in &f.params {
+                vals[fi][p.index()] = Some(Type::Dyn);
+            }
+        }
+    }
+
+    loop {
+        let mut changed = false;
+        for fi in 0..nf {
+            changed |= step_function(m, fi, &mut vals, &mut rets);
+        }
+        if changed {
+            continue;
+        }
+        // Stable: default whatever is still unknown to Dyn and go on until nothing moves.
+        let mut defaulted = false;
+        for (fi, f) in m.funcs.iter().enumerate() {
+            for b in &f.blocks {
+                let defs = b.params.iter().copied().chain(b.insts.iter().filter_map(|i| i.result));
+                for v in defs {
+                    if vals[fi][v.index()].is_none() {
+                        vals[fi][v.index()] = Some(Type::Dyn);
+                        defaulted = true;
+                    }
+                }
+            }
+            if rets[fi].is_none() {
+                rets[fi] = Some(Type::Dyn);
+                defaulted = true;
+            }
+        }
+        if !defaulted {
+            break;
+        }
+    }
+
+    for (fi, f) in m.funcs.iter_mut().enumerate() {
+        for (vi, v) in f.values.iter_mut().enumerate() {
+            v.ty = vals[fi][vi].unwrap_or(Type::Dyn);
+        }
+        f.ret = rets[fi].unwrap_or(Type::Dyn);
+    }
+}
+
+/// Raises `slot` to include `t`; reports whether it changed.
+fn raise(slot: &mut T, t: T) -> bool {
+    let n = join(*slot, t);
+    if n != *slot {
+        *slot = n;
+        true
+    } else {
+        false
+    }
+}
+
+/// One pass over function `fi`: propagate into callee params, block params, results, ret.
+fn step_function(m: &Module, fi: usize, vals: &mut [Vec<T>], rets: &mut [T]) -> bool {
+    let f = &m.funcs[fi];
+    let mut changed = false;
+    for b in &f.blocks {
+        for inst in &b.insts {
+            let ty = |v: ValueId| vals[fi].get(v.index()).copied().flatten();
+            let res: T = match &inst.kind {
+                InstKind::Const(c) => Some(match c {
+                    Const::Int(_) => Type::Int,
+                    Const::Float(_) => Type::Float,
+                    Const::Bool(_) => Type::Bool,
+                    Const::Null => Type::Void,
+                    Const::Str(_) => Type::Str,
+                }),
+                InstKind::Binary { op, a, b } => match (ty(*a), ty(*b)) {
+                    _ if matches!(
+                        op,
+                        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+                    ) =>
+                    {
+                        Some(Type::Bool)
+                    }
+                    (Some(x), Some(y)) => Some(binary_result(*op, x, y)),
+                    // A Str side makes `+` a Str regardless of the other side.
+                    (Some(Type::Str), None) | (None, Some(Type::Str)) if *op == BinOp::Add => {
+                        Some(Type::Str)
+                    }
+                    _ => None,
+                },
+                InstKind::Unary { op, a } => match op {
+                    UnOp::Not => Some(Type::Bool),
+                    UnOp::Neg => ty(*a).map(|t| unary_result(*op, t)),
+                },
+                InstKind::Truthy(_)
+                | InstKind::IntCmp { .. }
+                | InstKind::FloatCmp { .. }
+                | InstKind::BoolNot(_) => Some(Type::Bool),
+                InstKind::Print(_) | InstKind::InitRuntime { .. } => None,
+                InstKind::MethodCall { .. }
+                | InstKind::DynMethodCall { .. }
+                | InstKind::ToDyn(_) => Some(Type::Dyn),
+                InstKind::IntBin { .. } | InstKind::IntNeg(_) => Some(Type::Int),
+                InstKind::FloatBin { .. } | InstKind::FloatNeg(_) | InstKind::IntToFloat(_) => {
+                    Some(Type::Float)
+                }
+                InstKind::RtCall { func, .. } => Some(rt_result(*func)),
+                InstKind::Call { func, args } => {
+                    let callee = func.index();
+                    if callee < m.funcs.len() {
+                        let params = &m.funcs[callee].params;
+                        let arg_tys: Vec<T> = args.iter().map(|a| ty(*a)).collect();
+                        for (p, t) in params.iter().zip(arg_tys) {
+                            if callee == m.entry.index() {
+                                continue;
+                            }
+                            if let Some(slot) = vals[callee].get_mut(p.index()) {
+                                changed |= raise(slot, t);
+                            }
+                        }
+                        rets[callee]
+                    } else {
+                        Some(Type::Dyn)
+                    }
+                }
+            };
+            if let Some(r) = inst.result {
+                if let Some(slot) = vals[fi].get_mut(r.index()) {
+                    changed |= raise(slot, res);
+                }
+            }
+        }
+        match &b.term {
+            Terminator::Return(v) => {
+                let t = vals[fi].get(v.index()).copied().flatten();
+                changed |= raise(&mut rets[fi], t);
+            }
+            term => {
+                for (target, args) in term.successors() {
+                    let Some(tb) = f.blocks.get(target.index()) else { continue };
+                    for (p, a) in tb.params.iter().zip(args) {
+                        let t = vals[fi].get(a.index()).copied().flatten();
+                        if let Some(slot) = vals[fi].get_mut(p.index()) {
+                            changed |= raise(slot, t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    changed
+}

@@ -1,0 +1,278 @@
+//! Legalization: rewrites typed generic MIR into legal MIR that backends can lower 1:1.
+//!
+//! Operators on known numeric types become inline machine operations (`IntBin`, `FloatBin`,
+//! `IntCmp`, …, with `IntToFloat` on the Int side of a mixed operation); everything else
+//! becomes a runtime call on Boxed operands. `ToDyn` is inserted wherever an unboxed value
+//! flows into a Boxed slot: runtime call parameters, dynamic method calls, call arguments,
+//! block arguments and return values. Must run after `infer_types`; its case split matches
+//! `infer::binary_result` / `unary_result`.
+
+use crate::ir::*;
+use crate::runtime_abi::RtFn;
+use nyash_syntax::ast::{BinOp, UnOp};
+use std::collections::HashMap;
+
+/// Rewrites every function of `m` into legal MIR.
+pub fn legalize(m: &mut Module) {
+    // Callee parameter types, needed while functions are being mutated.
+    let param_tys: Vec<Vec<Type>> =
+        m.funcs.iter().map(|f| f.params.iter().map(|p| f.ty(*p)).collect()).collect();
+    for f in &mut m.funcs {
+        legalize_function(f, &param_tys);
+    }
+}
+
+struct Lx<'f> {
+    f: &'f mut Function,
+    out: Vec<Inst>,
+    site: SiteId,
+    /// Results replaced by another value (`Truthy` of a Bool is the Bool itself).
+    alias: HashMap<ValueId, ValueId>,
+}
+
+impl Lx<'_> {
+    fn ty(&self, v: ValueId) -> Type {
+        self.f.ty(v)
+    }
+
+    fn push(&mut self, kind: InstKind, ty: Type) -> ValueId {
+        let v = self.f.new_value(ty);
+        self.out.push(Inst { result: Some(v), kind, site: self.site });
+        v
+    }
+
+    /// Pushes `kind` defining the existing value `res` (or a fresh one of `ty`).
+    fn define(&mut self, res: Option<ValueId>, kind: InstKind, ty: Type) -> ValueId {
+        match res {
+            Some(r) => {
+                self.f.values[r.index()].ty = ty;
+                self.out.push(Inst { result: Some(r), kind, site: self.site });
+                r
+            }
+            None => self.push(kind, ty),
+        }
+    }
+
+    fn boxed(&mut self, v: ValueId) -> ValueId {
+        if self.ty(v).repr() == Repr::Boxed {
+            v
+        } else {
+            self.push(InstKind::ToDyn(v), Type::Dyn)
+        }
+    }
+
+    fn as_float(&mut self, v: ValueId) -> ValueId {
+        if self.ty(v) == Type::Int {
+            self.push(InstKind::IntToFloat(v), Type::Float)
+        } else {
+            v
+        }
+    }
+
+    /// Converts `v` for a slot of type `want` (only boxing is ever needed after inference).
+    fn coerce(&mut self, v: ValueId, want: Type) -> ValueId {
+        if want.repr() == Repr::Boxed {
+            self.boxed(v)
+        } else {
+            v
+        }
+    }
+
+    /// A Bool that is the truthiness of `v`.
+    fn truthy(&mut self, v: ValueId, res: Option<ValueId>) -> ValueId {
+        match self.ty(v) {
+            Type::Bool => match res {
+                Some(r) => {
+                    self.alias.insert(r, v);
+                    v
+                }
+                None => v,
+            },
+            Type::Int => {
+                let z = self.push(InstKind::Const(Const::Int(0)), Type::Int);
+                self.define(res, InstKind::IntCmp { op: CmpOp::Ne, a: v, b: z }, Type::Bool)
+            }
+            Type::Float => {
+                let z = self.push(InstKind::Const(Const::Float(0.0)), Type::Float);
+                self.define(res, InstKind::FloatCmp { op: CmpOp::Ne, a: v, b: z }, Type::Bool)
+            }
+            _ => {
+                let d = self.boxed(v);
+                self.define(res, InstKind::RtCall { func: RtFn::Truthy, args: vec![d] }, Type::Bool)
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: ValueId, b: ValueId, res: Option<ValueId>, res_ty: Type) {
+        let (ta, tb) = (self.ty(a), self.ty(b));
+        let both_int = ta == Type::Int && tb == Type::Int;
+        let numeric =
+            matches!(ta, Type::Int | Type::Float) && matches!(tb, Type::Int | Type::Float);
+        let int_op = match op {
+            BinOp::Add => Some((IntOp::Add, FloatOp::Add, RtFn::Add)),
+            BinOp::Sub => Some((IntOp::Sub, FloatOp::Sub, RtFn::Sub)),
+            BinOp::Mul => Some((IntOp::Mul, FloatOp::Mul, RtFn::Mul)),
+            BinOp::Div => Some((IntOp::Div, FloatOp::Div, RtFn::Div)),
+            BinOp::Rem => Some((IntOp::Rem, FloatOp::Rem, RtFn::Rem)),
+            _ => None,
+        };
+        if let Some((iop, fop, rt)) = int_op {
+            if both_int {
+                self.define(res, InstKind::IntBin { op: iop, a, b }, Type::Int);
+            } else if numeric {
+                let fa = self.as_float(a);
+                let fb = self.as_float(b);
+                self.define(res, InstKind::FloatBin { op: fop, a: fa, b: fb }, Type::Float);
+            } else {
+                let da = self.boxed(a);
+                let db = self.boxed(b);
+                // Keep the inferred Str/Dyn type: both are Boxed.
+                let ty = if res_ty.repr() == Repr::Boxed { res_ty } else { Type::Dyn };
+                self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, ty);
+            }
+            return;
+        }
+        let cmp = match op {
+            BinOp::Eq => CmpOp::Eq,
+            BinOp::Ne => CmpOp::Ne,
+            BinOp::Lt => CmpOp::Lt,
+            BinOp::Le => CmpOp::Le,
+            BinOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        if both_int {
+            self.define(res, InstKind::IntCmp { op: cmp, a, b }, Type::Bool);
+        } else if numeric {
+            let fa = self.as_float(a);
+            let fb = self.as_float(b);
+            self.define(res, InstKind::FloatCmp { op: cmp, a: fa, b: fb }, Type::Bool);
+        } else {
+            let da = self.boxed(a);
+            let db = self.boxed(b);
+            let rt = match cmp {
+                CmpOp::Eq | CmpOp::Ne => RtFn::Eq,
+                CmpOp::Lt => RtFn::Lt,
+                CmpOp::Le => RtFn::Le,
+                CmpOp::Gt => RtFn::Gt,
+                CmpOp::Ge => RtFn::Ge,
+            };
+            if cmp == CmpOp::Ne {
+                let eq = self.push(InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool);
+                self.define(res, InstKind::BoolNot(eq), Type::Bool);
+            } else {
+                self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool);
+            }
+        }
+    }
+}
+
+fn legalize_function(f: &mut Function, param_tys: &[Vec<Type>]) {
+    let ret = f.ret;
+    let mut lx = Lx { f, out: Vec::new(), site: SiteId(0), alias: HashMap::new() };
+    for bi in 0..lx.f.blocks.len() {
+        let insts = std::mem::take(&mut lx.f.blocks[bi].insts);
+        lx.out = Vec::with_capacity(insts.len());
+        for inst in insts {
+            lx.site = inst.site;
+            let res = inst.result;
+            let res_ty = res.map(|r| lx.ty(r)).unwrap_or(Type::Dyn);
+            match inst.kind {
+                InstKind::Binary { op, a, b } => lx.binary(op, a, b, res, res_ty),
+                InstKind::Unary { op: UnOp::Neg, a } => match lx.ty(a) {
+                    Type::Int => {
+                        lx.define(res, InstKind::IntNeg(a), Type::Int);
+                    }
+                    Type::Float => {
+                        lx.define(res, InstKind::FloatNeg(a), Type::Float);
+                    }
+                    _ => {
+                        let d = lx.boxed(a);
+                        lx.define(
+                            res,
+                            InstKind::RtCall { func: RtFn::Neg, args: vec![d] },
+                            Type::Dyn,
+                        );
+                    }
+                },
+                InstKind::Unary { op: UnOp::Not, a } => {
+                    let t = lx.truthy(a, None);
+                    lx.define(res, InstKind::BoolNot(t), Type::Bool);
+                }
+                InstKind::Truthy(a) => {
+                    lx.truthy(a, res);
+                }
+                InstKind::Print(a) => {
+                    let d = lx.boxed(a);
+                    lx.out.push(Inst {
+                        result: None,
+                        kind: InstKind::RtCall { func: RtFn::Print, args: vec![d] },
+                        site: lx.site,
+                    });
+                }
+                InstKind::MethodCall { recv, method, args } => {
+                    let r = lx.boxed(recv);
+                    let args = args.into_iter().map(|a| lx.boxed(a)).collect();
+                    lx.define(res, InstKind::DynMethodCall { recv: r, method, args }, Type::Dyn);
+                }
+                InstKind::Call { func, args } => {
+                    let want = param_tys.get(func.index()).cloned().unwrap_or_default();
+                    let args = args
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, a)| match want.get(i) {
+                            Some(t) => lx.coerce(a, *t),
+                            None => a,
+                        })
+                        .collect();
+                    lx.out.push(Inst {
+                        result: res,
+                        kind: InstKind::Call { func, args },
+                        site: lx.site,
+                    });
+                }
+                InstKind::RtCall { func, args } => {
+                    let sig = func.signature();
+                    let args = args
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, a)| match sig.params.get(i) {
+                            Some(Repr::Boxed) => lx.boxed(a),
+                            _ => a,
+                        })
+                        .collect();
+                    lx.out.push(Inst {
+                        result: res,
+                        kind: InstKind::RtCall { func, args },
+                        site: lx.site,
+                    });
+                }
+                kind => lx.out.push(Inst { result: res, kind, site: lx.site }),
+            }
+        }
+        // Coerce block arguments and the return value (the site of the block's last inst).
+        lx.site = lx.out.last().map(|i| i.site).unwrap_or(lx.site);
+        let mut term = std::mem::replace(&mut lx.f.blocks[bi].term, Terminator::Unreachable);
+        match &mut term {
+            Terminator::Jump { target, args } => coerce_args(&mut lx, *target, args),
+            Terminator::Branch { then_block, then_args, else_block, else_args, .. } => {
+                coerce_args(&mut lx, *then_block, then_args);
+                coerce_args(&mut lx, *else_block, else_args);
+            }
+            Terminator::Return(v) => *v = lx.coerce(*v, ret),
+            Terminator::Unreachable => {}
+        }
+        lx.f.blocks[bi].term = term;
+        lx.f.blocks[bi].insts = std::mem::take(&mut lx.out);
+    }
+    let alias = std::mem::take(&mut lx.alias);
+    if !alias.is_empty() {
+        super::replace_uses(f, &alias);
+    }
+}
+
+fn coerce_args(lx: &mut Lx, target: BlockId, args: &mut [ValueId]) {
+    let want: Vec<Type> = lx.f.blocks[target.index()].params.iter().map(|p| lx.f.ty(*p)).collect();
+    for (a, t) in args.iter_mut().zip(want) {
+        *a = lx.coerce(*a, t);
+    }
+}

@@ -1,0 +1,79 @@
+//! MIR passes: type inference, legalization (generic → legal), simplification, and the small
+//! helpers they share.
+
+mod infer;
+mod legalize;
+mod simplify;
+
+pub use infer::{binary_result, infer_types, unary_result};
+pub use legalize::legalize;
+pub use simplify::{remove_unreachable_blocks, simplify};
+
+use crate::ir::*;
+use std::collections::HashMap;
+
+/// Follows `map` from `v` to its final replacement.
+pub(crate) fn resolve(map: &HashMap<ValueId, ValueId>, mut v: ValueId) -> ValueId {
+    // Chains are short and acyclic by construction; the bound guards against a bug looping.
+    for _ in 0..map.len() + 1 {
+        match map.get(&v) {
+            Some(&n) if n != v => v = n,
+            _ => break,
+        }
+    }
+    v
+}
+
+/// Replaces every use (operands, block arguments, branch conditions, returns) of the keys of
+/// `map` by their (transitively resolved) values.
+pub(crate) fn replace_uses(f: &mut Function, map: &HashMap<ValueId, ValueId>) {
+    let r = |v: &mut ValueId| *v = resolve(map, *v);
+    for b in &mut f.blocks {
+        for inst in &mut b.insts {
+            for_each_operand_mut(&mut inst.kind, r);
+        }
+        match &mut b.term {
+            Terminator::Jump { args, .. } => args.iter_mut().for_each(r),
+            Terminator::Branch { cond, then_args, else_args, .. } => {
+                r(cond);
+                then_args.iter_mut().for_each(r);
+                else_args.iter_mut().for_each(r);
+            }
+            Terminator::Return(v) => r(v),
+            Terminator::Unreachable => {}
+        }
+    }
+}
+
+/// Calls `r` on every operand of an instruction.
+pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut ValueId)) {
+    use InstKind::*;
+    match kind {
+        Const(_) => {}
+        IntBin { a, b, .. }
+        | FloatBin { a, b, .. }
+        | IntCmp { a, b, .. }
+        | FloatCmp { a, b, .. }
+        | Binary { a, b, .. } => {
+            r(a);
+            r(b);
+        }
+        IntNeg(a)
+        | FloatNeg(a)
+        | BoolNot(a)
+        | IntToFloat(a)
+        | ToDyn(a)
+        | Truthy(a)
+        | Print(a)
+        | Unary { a, .. } => r(a),
+        Call { args, .. } | RtCall { args, .. } => args.iter_mut().for_each(r),
+        DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
+            r(recv);
+            args.iter_mut().for_each(r);
+        }
+        InitRuntime { argc, argv } => {
+            r(argc);
+            r(argv);
+        }
+    }
+}

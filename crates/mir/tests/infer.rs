@@ -1,0 +1,176 @@
+//! Type inference tests: what the whole-program fixpoint concludes on small programs.
+
+mod common;
+
+use nyash_mir::{Function, InstKind, Module, Type};
+
+fn func<'m>(m: &'m Module, name: &str) -> &'m Function {
+    m.funcs.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no function {name}"))
+}
+
+/// Types of every value that is defined somewhere in the function's blocks.
+fn live_types(f: &Function) -> Vec<Type> {
+    let mut out = Vec::new();
+    for b in &f.blocks {
+        out.extend(b.params.iter().map(|p| f.ty(*p)));
+        out.extend(b.insts.iter().filter_map(|i| i.result).map(|r| f.ty(r)));
+    }
+    out
+}
+
+const FIB: &str = r#"
+static box Math {
+    fib(n) {
+        if n < 2 { return n }
+        return fib(n - 1) + fib(n - 2)
+    }
+}
+static box Main {
+    main() {
+        print(Math.fib(30))
+    }
+}
+"#;
+
+#[test]
+fn recursive_fib_is_all_int() {
+    let m = common::compile(FIB);
+    let fib = func(&m, "Math.fib");
+    assert_eq!(fib.params.len(), 1);
+    assert_eq!(fib.ty(fib.params[0]), Type::Int, "n: int");
+    assert_eq!(fib.ret, Type::Int);
+    for t in live_types(fib) {
+        assert!(t == Type::Int || t == Type::Bool, "unexpected {t:?} in fib");
+    }
+    for b in &fib.blocks {
+        for i in &b.insts {
+            assert!(
+                matches!(
+                    i.kind,
+                    InstKind::Const(_)
+                        | InstKind::IntBin { .. }
+                        | InstKind::IntCmp { .. }
+                        | InstKind::Call { .. }
+                ),
+                "unexpected instruction {:?}",
+                i.kind
+            );
+        }
+    }
+    let text = nyash_mir::print::print_module(&m);
+    assert!(text.contains("fn Math.fib(v0: int) -> int {"), "{text}");
+    assert!(text.contains("icmp lt"), "{text}");
+    assert!(text.contains("iadd"), "{text}");
+}
+
+#[test]
+fn int_float_join_is_dyn() {
+    let m = common::compile(
+        r#"
+static box Main {
+    main(args) {
+        local x = 1
+        if args.length() > 0 { x = 2.5 }
+        return x
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    assert_eq!(main.ret, Type::Dyn);
+    // The merge block's parameter joins int and float.
+    let merge_params: Vec<Type> =
+        main.blocks.iter().skip(1).flat_map(|b| b.params.iter().map(|p| main.ty(*p))).collect();
+    assert_eq!(merge_params, vec![Type::Dyn]);
+}
+
+#[test]
+fn call_sites_join_parameter_types() {
+    let m = common::compile(
+        r#"
+static box Util {
+    id(x) { return x }
+    twice(x) { return x + x }
+}
+static box Main {
+    main() {
+        print(Util.id(1))
+        print(Util.id(2.5))
+        print(Util.twice(3.5))
+    }
+}
+"#,
+    );
+    let id = func(&m, "Util.id");
+    assert_eq!(id.ty(id.params[0]), Type::Dyn);
+    assert_eq!(id.ret, Type::Dyn);
+    let twice = func(&m, "Util.twice");
+    assert_eq!(twice.ty(twice.params[0]), Type::Float);
+    assert_eq!(twice.ret, Type::Float);
+    // Main.main returns nothing explicit: null.
+    assert_eq!(func(&m, "Main.main").ret, Type::Void);
+}
+
+#[test]
+fn string_concat_is_str() {
+    let m = common::compile(
+        r#"
+static box Main {
+    main(args) {
+        local s = "n=" + 1
+        local t = 2.5 + s
+        local u = args + 1
+        return s + t
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    assert_eq!(main.ty(main.params[0]), Type::Dyn, "main's parameter is dyn");
+    assert_eq!(main.ret, Type::Str);
+    let text = nyash_mir::print::print_module(&m);
+    assert!(text.contains("str = rtcall nyrt_add("), "{text}");
+    assert!(text.contains("dyn = rtcall nyrt_add("), "{text}");
+}
+
+#[test]
+fn never_returning_function_gets_dyn() {
+    let m = common::compile(
+        r#"
+static box Main {
+    spin(n) { return me.spin(n + 1) }
+    forever() { loop { } }
+    main() {
+        if false { return me.spin(0) + me.forever() }
+        return 0
+    }
+}
+"#,
+    );
+    assert_eq!(func(&m, "Main.spin").ret, Type::Dyn);
+    assert_eq!(func(&m, "Main.forever").ret, Type::Dyn);
+}
+
+#[test]
+fn loop_counter_stays_int() {
+    let m = common::compile(
+        r#"
+static box Main {
+    main() {
+        local i = 0
+        local sum = 0
+        loop(i < 100) {
+            sum = sum + i * 2
+            i += 1
+        }
+        return sum
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    assert_eq!(main.ret, Type::Int);
+    for t in live_types(main) {
+        assert!(t == Type::Int || t == Type::Bool, "unexpected {t:?}");
+    }
+}
