@@ -1,1 +1,77 @@
-//! placeholder
+//! The Cranelift backend: legal MIR → CLIF, run in process (JIT) or emitted as an object (AOT).
+//!
+//! One lowering (`codegen`) is written against `cranelift_module::Module`; `jit.rs` and
+//! `aot.rs` only set up a `JITModule` / `ObjectModule` and call it (the shape of
+//! rustc_codegen_cranelift). `text.rs` serves `nyash emit --clif` / `--asm`.
+
+mod aot;
+mod codegen;
+mod isa;
+mod jit;
+mod text;
+
+use nyash_mir::{Backend, BackendError, EmitKind, Module, Object, Options, RunOutcome};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The name every error and `--backend` flag uses.
+pub(crate) const BACKEND_NAME: &str = "cranelift";
+
+/// Cranelift code generator for legal MIR (`--backend=cranelift`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CraneliftBackend;
+
+impl Backend for CraneliftBackend {
+    fn name(&self) -> &'static str {
+        BACKEND_NAME
+    }
+
+    fn run(
+        &self,
+        module: &Module,
+        opts: &Options,
+        args: &[String],
+    ) -> Result<RunOutcome, BackendError> {
+        jit::run(module, opts, args)
+    }
+
+    fn emit_object(&self, module: &Module, opts: &Options) -> Result<Object, BackendError> {
+        guard(|| aot::emit_object(module, opts))
+    }
+
+    fn emit_text(
+        &self,
+        module: &Module,
+        opts: &Options,
+        kind: EmitKind,
+    ) -> Result<String, BackendError> {
+        guard(|| text::emit_text(module, opts, kind))
+    }
+}
+
+/// An internal error of this backend, optionally naming the function being compiled.
+pub(crate) fn internal(func: Option<&str>, message: impl std::fmt::Display) -> BackendError {
+    BackendError::Internal {
+        backend: BACKEND_NAME,
+        func: func.map(str::to_string),
+        message: message.to_string(),
+    }
+}
+
+/// Runs compilation work, turning a panic inside Cranelift (which asserts on some misuse
+/// instead of returning errors) into an internal error: the driver must never crash.
+pub(crate) fn guard<T>(work: impl FnOnce() -> Result<T, BackendError>) -> Result<T, BackendError> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(internal(None, format!("panic in Cranelift: {message}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

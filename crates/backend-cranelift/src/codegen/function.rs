@@ -1,0 +1,357 @@
+//! Lowering of one MIR function: blocks, block parameters, values and terminators.
+//!
+//! MIR is SSA with block parameters, exactly like CLIF, so every MIR value maps straight to
+//! one CLIF value (two for `Repr::Boxed`: tag, payload) and no `Variable`s are needed.
+//! Blocks are lowered in reverse postorder so every definition is seen before its uses.
+
+use super::annotate::{self, Notes};
+use super::{clif_types, Declared};
+use crate::internal;
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::Module;
+use nyash_mir::{
+    BackendError, BlockId, Const, Function, Module as MirModule, Repr, RtFn, Terminator, ValueId,
+};
+use std::collections::HashMap;
+
+/// Trap code for `Terminator::Unreachable` (control never gets there).
+pub(super) const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
+/// Trap code after a call to a runtime function that never returns.
+pub(super) const TRAP_NORETURN: TrapCode = TrapCode::unwrap_user(2);
+
+/// A MIR value in CLIF: one value, or a `(tag, payload)` pair for `Repr::Boxed`.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum CVal {
+    One(ir::Value),
+    Two(ir::Value, ir::Value),
+}
+
+impl CVal {
+    pub(super) fn push_to(self, out: &mut Vec<ir::Value>) {
+        match self {
+            CVal::One(v) => out.push(v),
+            CVal::Two(t, p) => {
+                out.push(t);
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// State while lowering one function.
+pub(super) struct FnLowering<'a, 'f, M: Module> {
+    pub module: &'a mut M,
+    pub declared: &'a Declared,
+    pub mir: &'a MirModule,
+    pub func: &'a Function,
+    pub b: FunctionBuilder<'f>,
+    values: Vec<Option<CVal>>,
+    blocks: Vec<Option<ir::Block>>,
+    /// Per-function references to callees, created on first use.
+    func_refs: HashMap<cranelift_module::FuncId, ir::FuncRef>,
+    data_refs: HashMap<cranelift_module::DataId, ir::GlobalValue>,
+    /// Numeric constants by MIR value, so division by a known divisor skips its checks.
+    pub consts: HashMap<ValueId, Const>,
+    /// MIR annotations for the CLIF text, when asked for.
+    notes: Option<Notes>,
+}
+
+/// Builds the CLIF body of `func` into `clif` (whose signature is already set). Returns the
+/// annotations when `annotate` is set.
+pub(super) fn lower_function<M: Module>(
+    module: &mut M,
+    declared: &Declared,
+    mir: &MirModule,
+    func: &Function,
+    clif: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+    annotate: bool,
+) -> Result<Option<Notes>, BackendError> {
+    let mut fl = FnLowering {
+        module,
+        declared,
+        mir,
+        func,
+        b: FunctionBuilder::new(clif, fctx),
+        values: vec![None; func.values.len()],
+        blocks: vec![None; func.blocks.len()],
+        func_refs: HashMap::new(),
+        data_refs: HashMap::new(),
+        consts: HashMap::new(),
+        notes: annotate.then(Notes::default),
+    };
+    fl.lower_body()?;
+    let notes = fl.notes.take();
+    let frontend_config = fl.module.target_config();
+    fl.b.seal_all_blocks();
+    fl.b.finalize(frontend_config);
+    Ok(notes)
+}
+
+impl<M: Module> FnLowering<'_, '_, M> {
+    pub(super) fn err(&self, message: impl std::fmt::Display) -> BackendError {
+        internal(Some(&self.func.name), message)
+    }
+
+    fn lower_body(&mut self) -> Result<(), BackendError> {
+        let func = self.func;
+        if func.blocks.is_empty() {
+            return Err(self.err("function has no blocks"));
+        }
+        if func.blocks[0].params != func.params {
+            return Err(self.err("the entry block's parameters differ from the function's"));
+        }
+        let order = reverse_postorder(func);
+        for &bid in &order {
+            let block = self.b.create_block();
+            self.blocks[bid.index()] = Some(block);
+        }
+        let entry_bb = self.clif_block(BlockId(0))?;
+        // CLIF's entry block may not be a branch target; if MIR jumps back to bb0, enter
+        // through a separate block that forwards the parameters.
+        let bb0_is_target = order.iter().any(|&bid| {
+            func.block(bid).term.successors().iter().any(|(succ, _)| succ.index() == 0)
+        });
+        let entry = if bb0_is_target { self.b.create_block() } else { entry_bb };
+        self.b.append_block_params_for_function_params(entry);
+        for &bid in &order {
+            if bid.index() == 0 && !bb0_is_target {
+                let params = self.b.block_params(entry).to_vec();
+                self.bind_params(&func.blocks[0].params, &params)?;
+                continue;
+            }
+            let block = self.clif_block(bid)?;
+            let mut params = Vec::new();
+            for &p in &func.block(bid).params {
+                for &ty in clif_types(func.ty(p).repr()) {
+                    params.push(self.b.append_block_param(block, ty));
+                }
+            }
+            self.bind_params(&func.block(bid).params, &params)?;
+        }
+        if bb0_is_target {
+            self.b.switch_to_block(entry);
+            let args: Vec<BlockArg> =
+                self.b.block_params(entry).iter().map(|&v| BlockArg::from(v)).collect();
+            self.b.ins().jump(entry_bb, &args);
+        }
+
+        let mir = self.mir;
+        for &bid in &order {
+            let block = self.clif_block(bid)?;
+            self.b.switch_to_block(block);
+            if let Some(notes) = &mut self.notes {
+                notes.blocks.insert(block, annotate::block_header(func, bid));
+            }
+            for inst in &func.block(bid).insts {
+                let mark = self.mark();
+                self.lower_inst(inst)?;
+                self.annotate(mark, || annotate::inst_text(mir, inst));
+            }
+            let mark = self.mark();
+            self.lower_terminator(&func.block(bid).term)?;
+            let term = &func.block(bid).term;
+            self.annotate(mark, || annotate::term_text(term));
+        }
+        Ok(())
+    }
+
+    /// Maps MIR block parameters onto the CLIF values just created for them.
+    fn bind_params(&mut self, mir: &[ValueId], clif: &[ir::Value]) -> Result<(), BackendError> {
+        let mut next = clif.iter().copied();
+        for &p in mir {
+            let val = match self.func.ty(p).repr() {
+                Repr::Boxed => match (next.next(), next.next()) {
+                    (Some(t), Some(v)) => CVal::Two(t, v),
+                    _ => return Err(self.err("block parameter count mismatch")),
+                },
+                _ => match next.next() {
+                    Some(v) => CVal::One(v),
+                    None => return Err(self.err("block parameter count mismatch")),
+                },
+            };
+            self.values[p.index()] = Some(val);
+        }
+        Ok(())
+    }
+
+    fn lower_terminator(&mut self, term: &Terminator) -> Result<(), BackendError> {
+        match term {
+            Terminator::Jump { target, args } => {
+                let block = self.clif_block(*target)?;
+                let args = self.block_args(args)?;
+                self.b.ins().jump(block, &args);
+            }
+            Terminator::Branch { cond, then_block, then_args, else_block, else_args } => {
+                let cond = self.one(*cond)?;
+                let then_b = self.clif_block(*then_block)?;
+                let else_b = self.clif_block(*else_block)?;
+                let then_args = self.block_args(then_args)?;
+                let else_args = self.block_args(else_args)?;
+                self.b.ins().brif(cond, then_b, &then_args, else_b, &else_args);
+            }
+            Terminator::Return(v) => {
+                let vals = self.flatten(&[*v])?;
+                self.b.ins().return_(&vals);
+            }
+            Terminator::Unreachable => {
+                self.b.ins().trap(TRAP_UNREACHABLE);
+            }
+        }
+        Ok(())
+    }
+
+    fn block_args(&self, args: &[ValueId]) -> Result<Vec<BlockArg>, BackendError> {
+        Ok(self.flatten(args)?.into_iter().map(BlockArg::from).collect())
+    }
+
+    fn clif_block(&self, bid: BlockId) -> Result<ir::Block, BackendError> {
+        self.blocks
+            .get(bid.index())
+            .copied()
+            .flatten()
+            .ok_or_else(|| self.err(format!("branch to missing block {bid}")))
+    }
+
+    // ---- values ----
+
+    pub(super) fn get(&self, v: ValueId) -> Result<CVal, BackendError> {
+        self.values
+            .get(v.index())
+            .copied()
+            .flatten()
+            .ok_or_else(|| self.err(format!("{v} is used before it is defined")))
+    }
+
+    /// A single-word (I64, F64 or Bool) value.
+    pub(super) fn one(&self, v: ValueId) -> Result<ir::Value, BackendError> {
+        match self.get(v)? {
+            CVal::One(x) => Ok(x),
+            CVal::Two(..) => {
+                Err(self.err(format!("{v} is Boxed where an unboxed value is needed")))
+            }
+        }
+    }
+
+    /// A Boxed value's `(tag, payload)`.
+    pub(super) fn pair(&self, v: ValueId) -> Result<(ir::Value, ir::Value), BackendError> {
+        match self.get(v)? {
+            CVal::Two(t, p) => Ok((t, p)),
+            CVal::One(_) => Err(self.err(format!("{v} is unboxed where a Boxed value is needed"))),
+        }
+    }
+
+    pub(super) fn flatten(&self, vals: &[ValueId]) -> Result<Vec<ir::Value>, BackendError> {
+        let mut out = Vec::with_capacity(vals.len() * 2);
+        for &v in vals {
+            self.get(v)?.push_to(&mut out);
+        }
+        Ok(out)
+    }
+
+    /// Binds an instruction result, checking the shape against the value's representation.
+    pub(super) fn define(
+        &mut self,
+        result: Option<ValueId>,
+        val: CVal,
+    ) -> Result<(), BackendError> {
+        let Some(r) = result else { return Ok(()) };
+        let boxed = self.func.ty(r).repr() == Repr::Boxed;
+        if boxed != matches!(val, CVal::Two(..)) {
+            return Err(self.err(format!("{r}: produced value does not fit its type")));
+        }
+        self.values[r.index()] = Some(val);
+        Ok(())
+    }
+
+    // ---- references to other functions and data ----
+
+    pub(super) fn func_ref(&mut self, id: cranelift_module::FuncId) -> ir::FuncRef {
+        if let Some(&r) = self.func_refs.get(&id) {
+            return r;
+        }
+        let r = self.module.declare_func_in_func(id, self.b.func);
+        self.func_refs.insert(id, r);
+        r
+    }
+
+    pub(super) fn rt_ref(&mut self, f: RtFn) -> Result<ir::FuncRef, BackendError> {
+        match self.declared.rt.get(&f) {
+            Some(&id) => Ok(self.func_ref(id)),
+            None => Err(self.err(format!("runtime function {} was not declared", f.name()))),
+        }
+    }
+
+    /// The address of a data object, as an i64.
+    pub(super) fn data_addr(&mut self, id: cranelift_module::DataId) -> ir::Value {
+        let gv = match self.data_refs.get(&id) {
+            Some(&gv) => gv,
+            None => {
+                let gv = self.module.declare_data_in_func(id, self.b.func);
+                self.data_refs.insert(id, gv);
+                gv
+            }
+        };
+        self.b.ins().symbol_value(ir::types::I64, gv)
+    }
+
+    // ---- annotations ----
+
+    /// The current block and its last instruction, to find what the next lowering emits.
+    fn mark(&self) -> Option<(ir::Block, Option<ir::Inst>)> {
+        self.notes.as_ref()?;
+        let block = self.b.current_block()?;
+        Some((block, self.b.func.layout.last_inst(block)))
+    }
+
+    /// Attaches `text` to the first CLIF instruction emitted since `mark` (or to the next
+    /// one emitted, if this MIR instruction produced no CLIF, e.g. a Boxed `ToDyn`).
+    fn annotate(
+        &mut self,
+        mark: Option<(ir::Block, Option<ir::Inst>)>,
+        text: impl FnOnce() -> String,
+    ) {
+        let Some((block, last)) = mark else { return };
+        let layout = &self.b.func.layout;
+        let first = match last {
+            Some(i) => layout.next_inst(i),
+            None => layout.first_inst(block),
+        };
+        if let Some(notes) = &mut self.notes {
+            notes.pending.push(text());
+            if let Some(first) = first {
+                let pending = std::mem::take(&mut notes.pending);
+                notes.insts.entry(first).or_default().extend(pending);
+            }
+        }
+    }
+}
+
+/// Blocks reachable from the entry, in reverse postorder (definitions before uses in SSA).
+/// Unreachable blocks are skipped: they cannot run and need no code.
+fn reverse_postorder(func: &Function) -> Vec<BlockId> {
+    let n = func.blocks.len();
+    let mut visited = vec![false; n];
+    let mut post = Vec::with_capacity(n);
+    // (block, index of the next successor to visit)
+    let mut stack: Vec<(BlockId, usize)> = vec![(BlockId(0), 0)];
+    visited[0] = true;
+    while let Some(&mut (bid, ref mut next)) = stack.last_mut() {
+        // Visit successors last-first so the first one (e.g. a branch's `then`) comes first
+        // in the final order, keeping the CLIF layout close to the MIR's.
+        let succs = func.block(bid).term.successors();
+        if let Some(&(succ, _)) = succs.iter().rev().nth(*next) {
+            *next += 1;
+            if succ.index() < n && !visited[succ.index()] {
+                visited[succ.index()] = true;
+                stack.push((succ, 0));
+            }
+        } else {
+            post.push(bid);
+            stack.pop();
+        }
+    }
+    post.reverse();
+    post
+}

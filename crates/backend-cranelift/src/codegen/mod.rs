@@ -1,0 +1,156 @@
+//! The one MIR → CLIF lowering, generic over `cranelift_module::Module` (JIT and object alike).
+//!
+//! Order of work: declare the runtime imports, the data objects (string literals, runtime
+//! metadata) and every MIR function first, then define the bodies one by one — so calls
+//! between functions (and recursion) need no ordering.
+
+mod annotate;
+mod data;
+mod function;
+mod inst;
+mod runtime;
+
+use crate::internal;
+use cranelift_codegen::ir::{self, types, AbiParam, UserFuncName};
+use cranelift_codegen::print_errors::pretty_error;
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::{DataId, FuncId, Linkage, Module, ModuleError};
+use nyash_mir::{BackendError, Function, Module as MirModule, Repr, RtFn};
+use std::collections::HashMap;
+
+pub(crate) use runtime::FMOD;
+
+/// Everything declared in the Cranelift module before any body is defined.
+pub(crate) struct Declared {
+    /// Cranelift id of each MIR function, indexed by `nyash_mir::FuncId`.
+    pub funcs: Vec<FuncId>,
+    /// Imported runtime entry points.
+    pub rt: HashMap<RtFn, FuncId>,
+    /// `nyrt_fmod(f64, f64) -> f64` (outside the `RtFn` table because it takes floats).
+    pub fmod: FuncId,
+    /// One read-only data object per string literal, indexed by `StrId`.
+    pub strings: Vec<DataId>,
+    /// The `Module::runtime_metadata()` blob handed to `nyrt_init`.
+    pub meta: DataId,
+    /// Length of the metadata blob in bytes.
+    pub meta_len: usize,
+}
+
+/// Which text, if any, to keep per function while compiling (for `nyash emit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Capture {
+    Nothing,
+    /// The CLIF as lowered, annotated with the MIR it came from.
+    Clif,
+    /// The machine code as Cranelift's VCode disassembly.
+    Asm,
+}
+
+/// The result of `compile_module`.
+pub(crate) struct Compiled {
+    pub declared: Declared,
+    /// `(function name, text)` in MIR order; empty unless text was captured.
+    pub texts: Vec<(String, String)>,
+}
+
+/// Declares and defines every function of `mir` in `module`. The caller finalizes/emits.
+pub(crate) fn compile_module<M: Module>(
+    module: &mut M,
+    mir: &MirModule,
+    capture: Capture,
+) -> Result<Compiled, BackendError> {
+    let (rt, fmod) = runtime::declare_imports(module)?;
+    let (strings, meta, meta_len) = data::define_data(module, mir)?;
+    let mut funcs = Vec::with_capacity(mir.funcs.len());
+    for func in &mir.funcs {
+        let sig = signature(module, func);
+        let id = module
+            .declare_function(&func.name, Linkage::Local, &sig)
+            .map_err(|e| module_error(Some(&func.name), e))?;
+        funcs.push(id);
+    }
+    let declared = Declared { funcs, rt, fmod, strings, meta, meta_len };
+
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut texts = Vec::new();
+    for (index, func) in mir.funcs.iter().enumerate() {
+        let id = declared.funcs[index];
+        ctx.func.signature = signature(module, func);
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        // `clear_context` resets this flag, so set it per function.
+        ctx.set_disasm(capture == Capture::Asm);
+        let notes = function::lower_function(
+            module,
+            &declared,
+            mir,
+            func,
+            &mut ctx.func,
+            &mut fctx,
+            capture == Capture::Clif,
+        )?;
+        if let Some(notes) = notes {
+            texts.push((func.name.clone(), annotate::write_clif(module, &ctx.func, func, &notes)));
+        }
+        define(module, id, &mut ctx, &func.name)?;
+        if capture == Capture::Asm {
+            let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone()).unwrap_or_default();
+            texts.push((func.name.clone(), vcode));
+        }
+        module.clear_context(&mut ctx);
+    }
+    Ok(Compiled { declared, texts })
+}
+
+/// Compiles `ctx.func` as the body of `id`, turning errors into ones naming the function.
+pub(crate) fn define<M: Module>(
+    module: &mut M,
+    id: FuncId,
+    ctx: &mut Context,
+    name: &str,
+) -> Result<(), BackendError> {
+    match module.define_function(id, ctx) {
+        Ok(()) => Ok(()),
+        Err(ModuleError::Compilation(err)) => {
+            Err(internal(Some(name), pretty_error(&ctx.func, err).trim_end()))
+        }
+        Err(err) => Err(module_error(Some(name), err)),
+    }
+}
+
+/// A `ModuleError` (declaration clash, unresolvable symbol, …) as a backend error.
+pub(crate) fn module_error(func: Option<&str>, err: ModuleError) -> BackendError {
+    // `ModuleError`'s Display omits the nested cause for backend errors; show the chain.
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    internal(func, message)
+}
+
+/// The CLIF types holding a value of representation `repr`.
+pub(crate) fn clif_types(repr: Repr) -> &'static [ir::Type] {
+    match repr {
+        Repr::I64 => &[types::I64],
+        Repr::F64 => &[types::F64],
+        Repr::Bool => &[types::I8],
+        Repr::Boxed => &[types::I64, types::I64],
+    }
+}
+
+/// The CLIF signature of a MIR function: Boxed params and results become two i64 words.
+pub(crate) fn signature<M: Module>(module: &M, func: &Function) -> ir::Signature {
+    let mut sig = module.make_signature();
+    for &param in &func.params {
+        for &ty in clif_types(func.ty(param).repr()) {
+            sig.params.push(AbiParam::new(ty));
+        }
+    }
+    for &ty in clif_types(func.ret.repr()) {
+        sig.returns.push(AbiParam::new(ty));
+    }
+    sig
+}

@@ -1,0 +1,41 @@
+//! Host target ISA construction from the backend `Options` (opt level, verifier, PIC).
+
+use crate::internal;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use nyash_mir::{BackendError, OptLevel, Options};
+
+/// Whether the generated code will be linked as position independent (AOT) or placed at a
+/// fixed address by the JIT (cranelift-jit requires `is_pic=false`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeModel {
+    Jit,
+    Object,
+}
+
+/// The native ISA with our settings. The verifier runs under `--verify` and in debug builds.
+pub(crate) fn host_isa(opts: &Options, model: CodeModel) -> Result<OwnedTargetIsa, BackendError> {
+    let mut flags = settings::builder();
+    let opt_level = match opts.opt_level {
+        OptLevel::O0 => "none",
+        OptLevel::O1 | OptLevel::O2 | OptLevel::O3 => "speed",
+    };
+    let verify = opts.verify || cfg!(debug_assertions);
+    let settings: [(&str, &str); 4] = [
+        ("opt_level", opt_level),
+        ("enable_verifier", if verify { "true" } else { "false" }),
+        ("is_pic", if model == CodeModel::Object { "true" } else { "false" }),
+        // JIT code may land far from the runtime; never assume a near call.
+        ("use_colocated_libcalls", "false"),
+    ];
+    for (name, value) in settings {
+        flags.set(name, value).map_err(|e| {
+            internal(None, format!("cannot set Cranelift flag {name}={value}: {e}"))
+        })?;
+    }
+    let isa_builder = cranelift_native::builder()
+        .map_err(|e| internal(None, format!("host machine is not supported: {e}")))?;
+    isa_builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| internal(None, format!("cannot build the host ISA: {e}")))
+}
