@@ -1,0 +1,38 @@
+//! Links an AOT object with the runtime archive into an executable, using the system C
+//! compiler driver (`cc`, or `$CC`) so the platform's crt files and libc are found for us.
+
+use crate::runtime_lib;
+use std::path::Path;
+use std::process::Command;
+
+/// Writes `object` to `scratch/main.o` and links `out`. Errors are one-paragraph messages
+/// meant for the user (the linker's own stderr is included).
+pub(crate) fn link_executable(object: &[u8], out: &Path, scratch: &Path) -> Result<(), String> {
+    let obj_path = scratch.join("main.o");
+    std::fs::write(&obj_path, object)
+        .map_err(|e| format!("cannot write `{}`: {e}", obj_path.display()))?;
+    let archive = runtime_lib::archive_path(scratch)?;
+
+    // CC may carry flags (`CC="gcc -m64"`, `ccache cc`): the first word is the program.
+    let cc =
+        std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into());
+    let mut words = cc.split_whitespace();
+    let program = words.next().unwrap_or("cc");
+    let mut cmd = Command::new(program);
+    cmd.args(words).arg(&obj_path).arg(&archive).arg("-o").arg(out);
+    // A non-PIE executable links both position-independent objects and ones with absolute
+    // relocations, so the backends' object settings cannot break the link.
+    cmd.arg("-no-pie").args(runtime_lib::NATIVE_LIBS);
+    let output = cmd.output().map_err(|e| {
+        format!("cannot run the linker `{cc}`: {e} (install a C compiler, or set CC to one)")
+    })?;
+    if !output.status.success() {
+        return Err(format!(
+            "linking `{}` with `{cc}` failed ({}):\n{}",
+            out.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        ));
+    }
+    Ok(())
+}
