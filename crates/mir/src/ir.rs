@@ -47,6 +47,10 @@ entity!(/// A source location in `Module::sites`, used by runtime error messages
     SiteId, "site");
 entity!(/// A method name in `Module::symbols`, used for dynamic dispatch.
     SymId, "sym");
+entity!(/// A user box (class or static box) in `Module::boxes`.
+    BoxId, "box");
+entity!(/// A static-box field (a per-program global) in `Module::globals`.
+    GlobalId, "global");
 
 /// The static type lattice. `Dyn` is "unknown at compile time".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +61,12 @@ pub enum Type {
     /// The `null` value.
     Void,
     Str,
+    /// An ArrayBox.
+    Array,
+    /// A MapBox.
+    Map,
+    /// An instance of this user box or of a box derived from it.
+    Instance(BoxId),
     Dyn,
 }
 
@@ -79,7 +89,12 @@ impl Type {
             Type::Int => Repr::I64,
             Type::Float => Repr::F64,
             Type::Bool => Repr::Bool,
-            Type::Void | Type::Str | Type::Dyn => Repr::Boxed,
+            Type::Void
+            | Type::Str
+            | Type::Array
+            | Type::Map
+            | Type::Instance(_)
+            | Type::Dyn => Repr::Boxed,
         }
     }
     /// Least upper bound: equal types stay, anything else is `Dyn`.
@@ -97,8 +112,15 @@ impl Type {
             Type::Bool => "bool",
             Type::Void => "void",
             Type::Str => "str",
+            Type::Array => "array",
+            Type::Map => "map",
+            Type::Instance(_) => "instance",
             Type::Dyn => "dyn",
         }
+    }
+    /// True for types whose values may point to a reference-counted heap object.
+    pub fn is_counted(self) -> bool {
+        !matches!(self, Type::Int | Type::Float | Type::Bool | Type::Void)
     }
 }
 
@@ -110,6 +132,20 @@ pub mod tag {
     pub const BOOL: i64 = 3;
     pub const STR: i64 = 4;
     pub const ARRAY: i64 = 5;
+    pub const MAP: i64 = 6;
+    pub const INSTANCE: i64 = 7;
+    pub const CONSOLE: i64 = 8;
+    pub const MATH: i64 = 9;
+}
+
+/// Heap layout of user box instances, shared by the runtime and both native backends.
+/// The Boxed payload of an instance points at the object: word 0 is the reference count, word 1
+/// runtime type information, then one `(tag, payload)` slot per declared field.
+pub mod layout {
+    /// Byte offset of field slot 0 from the object pointer.
+    pub const INSTANCE_FIELDS_OFFSET: i64 = 16;
+    /// Bytes per field slot (tag word then payload word).
+    pub const SLOT_SIZE: i64 = 16;
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -122,8 +158,30 @@ pub struct Module {
     pub strings: Vec<String>,
     pub sites: Vec<Site>,
     pub symbols: Vec<String>,
+    /// User boxes (instance boxes and static boxes), indexed by `BoxId`.
+    pub boxes: Vec<BoxDef>,
+    /// Static-box fields, named `Box.field`, indexed by `GlobalId`; each starts as null.
+    pub globals: Vec<String>,
 }
 
+/// A user box as the runtime and method dispatch see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoxDef {
+    pub name: String,
+    pub is_static: bool,
+    pub parent: Option<BoxId>,
+    /// Every field slot, inherited ones first; slot `i` is at
+    /// `layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i`.
+    pub fields: Vec<String>,
+    /// Methods by (name, arity), own and inherited, already resolved through the parent chain.
+    pub methods: Vec<(String, usize, FuncId)>,
+    /// Constructors (`birth` and its aliases) by arity.
+    pub constructors: Vec<(usize, FuncId)>,
+    /// Synthesized `fini` callback thunk registered with the runtime, if the box has `fini/0`.
+    pub fini_thunk: Option<FuncId>,
+    /// Synthesized `toString` callback thunk, if the box has `toString/0`.
+    pub to_string_thunk: Option<FuncId>,
+}
 /// A source location for runtime errors: `  at <file>:<line>:<col> in <func>`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Site {
@@ -247,6 +305,16 @@ pub enum InstKind {
     /// First instruction of the entry function: calls
     /// `nyrt_init(argc, argv, meta_ptr, meta_len)` with `Module::runtime_metadata()`.
     InitRuntime { argc: ValueId, argv: ValueId },
+    /// Load field slot `slot` of the instance `obj` (Boxed): two i64 loads at
+    /// `payload + layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * slot`. Result Boxed.
+    /// No reference counting: the MIR around it says what to retain.
+    FieldLoad { obj: ValueId, slot: u32 },
+    /// Store the Boxed `value` into field slot `slot` of instance `obj`; no reference counting.
+    FieldStore { obj: ValueId, slot: u32, value: ValueId },
+    /// The address of a compiled function, as an int (used to register runtime callbacks).
+    /// The VM returns an encoded `FuncId` instead and handles the call through the runtime's
+    /// callback hook.
+    FuncAddr(FuncId),
 
     // ---- generic MIR (before `legalize`) ----
     Binary { op: BinOp, a: ValueId, b: ValueId },
@@ -255,6 +323,14 @@ pub enum InstKind {
     Truthy(ValueId),
     Print(ValueId),
     MethodCall { recv: ValueId, method: SymId, args: Vec<ValueId> },
+    /// Take a reference (the value will be released later); no-op for unboxed types.
+    Retain(ValueId),
+    /// Drop a reference; may run `fini` and free the object.
+    Release(ValueId),
+    /// Read a field by name; the result is owned (+1).
+    FieldGet { obj: ValueId, field: SymId },
+    /// Write a field by name (the store takes its own reference to `value`).
+    FieldSet { obj: ValueId, field: SymId, value: ValueId },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -291,14 +367,16 @@ impl InstKind {
     pub fn operands(&self) -> Vec<ValueId> {
         use InstKind::*;
         match self {
-            Const(_) => vec![],
+            Const(_) | FuncAddr(_) => vec![],
             IntBin { a, b, .. }
             | FloatBin { a, b, .. }
             | IntCmp { a, b, .. }
             | FloatCmp { a, b, .. }
             | Binary { a, b, .. } => vec![*a, *b],
             IntNeg(a) | FloatNeg(a) | BoolNot(a) | IntToFloat(a) | ToDyn(a) | Truthy(a)
-            | Print(a) | Unary { a, .. } => vec![*a],
+            | Print(a) | Unary { a, .. } | Retain(a) | Release(a) => vec![*a],
+            FieldLoad { obj, .. } | FieldGet { obj, .. } => vec![*obj],
+            FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => vec![*obj, *value],
             Call { args, .. } | RtCall { args, .. } => args.clone(),
             DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
                 let mut v = vec![*recv];
@@ -318,6 +396,10 @@ impl InstKind {
                 | InstKind::Truthy(_)
                 | InstKind::Print(_)
                 | InstKind::MethodCall { .. }
+                | InstKind::Retain(_)
+                | InstKind::Release(_)
+                | InstKind::FieldGet { .. }
+                | InstKind::FieldSet { .. }
         )
     }
 }
@@ -348,7 +430,8 @@ impl Module {
 
     /// The metadata blob handed to `nyrt_init`: UTF-8 lines, in this order:
     /// `F\t<file>` once; `S\t<line>\t<col>\t<func>` per site in `SiteId` order;
-    /// `M\t<name>` per symbol in `SymId` order.
+    /// `M\t<name>` per symbol in `SymId` order; `B\t<name>\t<parent BoxId or ->\t<field>,<field>…`
+    /// per box in `BoxId` order (`S`tatic boxes too); `G\t<name>` per global in `GlobalId` order.
     pub fn runtime_metadata(&self) -> Vec<u8> {
         let mut s = format!("F\t{}\n", self.file_name.replace(['\n', '\t'], " "));
         for site in &self.sites {
@@ -356,6 +439,13 @@ impl Module {
         }
         for sym in &self.symbols {
             s.push_str(&format!("M\t{}\n", sym));
+        }
+        for b in &self.boxes {
+            let parent = b.parent.map_or("-".to_string(), |p| p.0.to_string());
+            s.push_str(&format!("B\t{}\t{}\t{}\n", b.name, parent, b.fields.join(",")));
+        }
+        for g in &self.globals {
+            s.push_str(&format!("G\t{}\n", g));
         }
         s.into_bytes()
     }

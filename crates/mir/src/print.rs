@@ -146,6 +146,20 @@ pub fn inst_text(m: &Module, k: &InstKind) -> String {
         MethodCall { recv, method, args } => {
             format!("mcall {recv}.{}({})", sym(m, *method), list(args))
         }
+        FieldLoad { obj, slot } => format!("field_load {obj}[{slot}]"),
+        FieldStore { obj, slot, value } => format!("field_store {obj}[{slot}], {value}"),
+        FuncAddr(func) => {
+            let name = m
+                .funcs
+                .get(func.index())
+                .map(|f| f.name.clone())
+                .unwrap_or_else(|| format!("{func}?"));
+            format!("func_addr {name}")
+        }
+        Retain(a) => format!("retain {a}"),
+        Release(a) => format!("release {a}"),
+        FieldGet { obj, field } => format!("field_get {obj}.{}", sym(m, *field)),
+        FieldSet { obj, field, value } => format!("field_set {obj}.{}, {value}", sym(m, *field)),
     }
 }
 

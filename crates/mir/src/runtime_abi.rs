@@ -76,6 +76,25 @@ rt_fns! {
     // Note: float remainder is `nyrt_fmod(f64, f64) -> f64`, outside this table because it
     // takes floats; native backends call it directly for `FloatBin Rem`.
     ErrorDivZero = "nyrt_error_div_zero"() -> Void, site = true;
+    // A runtime error with a message known at compile time (never returns).
+    Error = "nyrt_error"(Boxed) -> Void, site = true;
+    // Reference counting (ignore non-heap tags). Boxed results of runtime calls are owned (+1);
+    // Boxed arguments are borrowed, and functions that store an argument retain it themselves.
+    Retain = "nyrt_retain"(Boxed) -> Void, site = false;
+    Release = "nyrt_release"(Boxed) -> Void, site = false;
+    // Boxes.
+    NewInstance = "nyrt_new_instance"(I64) -> Boxed, site = false;      // box id; fields null
+    NewArray = "nyrt_new_array"() -> Boxed, site = false;
+    NewMap = "nyrt_new_map"() -> Boxed, site = false;
+    NewConsole = "nyrt_new_console"() -> Boxed, site = false;
+    NewMath = "nyrt_new_math"() -> Boxed, site = false;
+    FieldGet = "nyrt_field_get"(Boxed, I64) -> Boxed, site = true;      // obj, field sym
+    FieldSet = "nyrt_field_set"(Boxed, I64, Boxed) -> Void, site = true; // obj, field sym, value
+    BoxId = "nyrt_box_id"(Boxed) -> I64, site = false;                  // instance's box id, else -1
+    // box id, fini thunk address (0 = none), toString thunk address (0 = none).
+    RegisterBox = "nyrt_register_box"(I64, I64, I64) -> Void, site = false;
+    GlobalGet = "nyrt_global_get"(I64) -> Boxed, site = false;
+    GlobalSet = "nyrt_global_set"(I64, Boxed) -> Void, site = false;
 }
 
 #[cfg(test)]

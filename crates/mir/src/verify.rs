@@ -383,7 +383,29 @@ fn check_inst(
                 err(format!("missing symbol {method}"));
             }
         }
-        Binary { .. } | Unary { .. } | Truthy(_) | Print(_) => {}
+        FieldLoad { obj, .. } => {
+            want_operand(err, *obj, Type::Dyn);
+            want_result(err, Some(Type::Dyn));
+        }
+        FieldStore { obj, value, .. } => {
+            want_operand(err, *obj, Type::Dyn);
+            want_operand(err, *value, Type::Dyn);
+            if inst.result.is_some() {
+                err("FieldStore has a result".to_string());
+            }
+        }
+        FuncAddr(func) => {
+            if func.index() >= m.funcs.len() {
+                err(format!("address of missing function {func}"));
+            }
+            want_result(err, Some(Type::Int));
+        }
+        FieldGet { field, .. } | FieldSet { field, .. } => {
+            if field.index() >= m.symbols.len() {
+                err(format!("missing symbol {field}"));
+            }
+        }
+        Binary { .. } | Unary { .. } | Truthy(_) | Print(_) | Retain(_) | Release(_) => {}
     }
 }
 

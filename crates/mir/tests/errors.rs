@@ -163,40 +163,25 @@ error[E0207]: unknown function `baz`
 fn unsupported_constructs_are_clear_errors() {
     check(
         r#"
-box Point { x }
 static box Main {
     main() {
-        local p = new Point()
-        local a = [1, 2]
-        print(a[0])
-        p.x = 3
+        local x = match 1 { 1 => 2, _ => 3 }
+        throw "boom"
     }
 }
 "#,
         r#"
-error[E0299]: `new Point` is not supported yet
-  ┌─ test.nyash:4:19
+error[E0299]: `match` is not supported yet
+  ┌─ test.nyash:3:19
   │
-4 │         local p = new Point()
-  │                   ^^^^^^^^^^^ not supported by this compiler yet
+3 │         local x = match 1 { 1 => 2, _ => 3 }
+  │                   ^^^^^^^^^^^^^^^^^^^^^^^^^^ not supported by this compiler yet
 
-error[E0299]: an array literal is not supported yet
-  ┌─ test.nyash:5:19
+error[E0299]: `throw` is not supported yet
+  ┌─ test.nyash:4:9
   │
-5 │         local a = [1, 2]
-  │                   ^^^^^^ not supported by this compiler yet
-
-error[E0299]: indexing is not supported yet
-  ┌─ test.nyash:6:15
-  │
-6 │         print(a[0])
-  │               ^^^^ not supported by this compiler yet
-
-error[E0299]: assignment to a field is not supported yet
-  ┌─ test.nyash:7:9
-  │
-7 │         p.x = 3
-  │         ^^^ not supported by this compiler yet
+4 │         throw "boom"
+  │         ^^^^^^^^^^^^ not supported by this compiler yet
 
 "#,
     );

@@ -126,7 +126,7 @@ static box Main {
 "#,
     );
     let main = func(&m, "Main.main");
-    assert_eq!(main.ty(main.params[0]), Type::Dyn, "main's parameter is dyn");
+    assert_eq!(main.ty(main.params[0]), Type::Array, "main's parameter is the args array");
     assert_eq!(main.ret, Type::Str);
     let text = nyash_mir::print::print_module(&m);
     assert!(text.contains("str = rtcall nyrt_add("), "{text}");

@@ -91,8 +91,9 @@ static box Main {
 }
 "#,
         r#"
-fn Main.main(v0: dyn) -> int {
-bb0(v0: dyn):
+fn Main.main(v0: array) -> int {
+bb0(v0: array):
+  rtcall nyrt_retain(v0)                ; 2:10
   v1: int = const 0                     ; 3:19
   v2: str = const "n="                  ; 4:19
   jump bb1(v1, v2)
@@ -111,11 +112,15 @@ bb2():
 bb3():
   v18: dyn = todyn v6                   ; 9:17
   v15: str = rtcall nyrt_add(v4, v18)   ; 9:17
+  rtcall nyrt_release(v4)               ; 9:13
   jump bb1(v6, v15)
 bb4():
   v16: dyn = dyncall v4.length()        ; 11:15
   rtcall nyrt_print(v16)                ; 11:9
+  rtcall nyrt_release(v16)              ; 11:9
   v17: int = const 0                    ; 12:16
+  rtcall nyrt_release(v4)               ; 12:9
+  rtcall nyrt_release(v0)               ; 12:9
   ret v17
 }
 
@@ -123,8 +128,9 @@ bb4():
 fn __nyash_entry(v0: int, v1: int) -> int {
 bb0(v0: int, v1: int):
   init_runtime v0, v1                   ; 2:5
-  v2: dyn = rtcall nyrt_args()          ; 2:5
+  v2: array = rtcall nyrt_args()        ; 2:5
   v3: int = call Main.main(v2)          ; 2:5
+  rtcall nyrt_release(v2)               ; 2:5
   v5: dyn = todyn v3                    ; 2:5
   v4: int = rtcall nyrt_finish(v5)      ; 2:5
   ret v4
@@ -177,6 +183,7 @@ bb5():
   jump bb6(v12)
 bb6(v11: dyn):
   rtcall nyrt_print(v11)                ; 6:1
+  rtcall nyrt_release(v11)              ; 6:1
   v14: void = const null                ; 6:24
   ret v14
 }
@@ -215,6 +222,8 @@ bb0():
   v3: bool = truthy v2                  ; 4:12
   br v3, bb2(), bb3()
 bb1(v5: dyn):
+  retain v5                             ; 5:9
+  release v5                            ; 5:9
   ret v5
 bb2():
   v4: str = const "one"                 ; 4:25
@@ -230,6 +239,7 @@ bb0(v0: int, v1: int):
   init_runtime v0, v1                   ; 2:5
   v2: dyn = call Main.main()            ; 2:5
   v3: int = rtcall nyrt_finish(v2)      ; 2:5
+  release v2                            ; 2:5
   ret v3
 }
 "#,

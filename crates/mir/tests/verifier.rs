@@ -98,7 +98,8 @@ fn generic_instruction_in_legal_stage() {
     let m = lower::lower_program(&p, &file).expect("lowers");
     assert_eq!(verify_module(&m, Stage::Generic), Ok(()));
     let e = errors_of(&m, Stage::Legal);
-    assert!(e.contains("Math.add: bb0: instruction 0: generic instruction Binary"), "{e}");
+    assert!(e.contains("Math.add: bb0: instruction 0: generic instruction Retain(v0)"), "{e}");
+    assert!(e.contains("Math.add: bb0: instruction 2: generic instruction Binary"), "{e}");
 }
 
 #[test]
@@ -143,6 +144,8 @@ fn definition_must_dominate_use() {
         strings: vec![],
         sites: vec![Site { line: 1, col: 1, func: "t".into() }],
         symbols: vec![],
+        boxes: vec![],
+        globals: vec![],
     };
     let e = errors_of(&m, Stage::Legal);
     assert!(e.contains("t: bb3: terminator uses v1, whose definition does not dominate it"), "{e}");

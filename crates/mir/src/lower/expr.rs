@@ -4,8 +4,7 @@
 //! for `a / b` the start of `a`, for `s.trim().nope()` the start of `s`, for a condition the
 //! start of the condition (this is what the conformance corpus expects).
 
-use super::stmt::is_comparison;
-use super::{codes, is_later_box, is_value_box, FuncBuilder};
+use super::{codes, FuncBuilder};
 use crate::ir::*;
 use nyash_syntax::ast::{self, Expr, ExprKind, LogicalOp, UnOp};
 use nyash_syntax::{Diagnostic, Span};
@@ -18,7 +17,8 @@ impl FuncBuilder<'_, '_> {
             ExprKind::Float(x) => self.const_val(Const::Float(*x), pos),
             ExprKind::Str(s) => {
                 let id = self.cx.intern_str(s);
-                self.const_val(Const::Str(id), pos)
+                let v = self.const_val(Const::Str(id), pos);
+                self.owned(v)
             }
             ExprKind::Bool(b) => self.const_val(Const::Bool(*b), pos),
             ExprKind::Null => self.const_val(Const::Null, pos),
@@ -44,15 +44,17 @@ impl FuncBuilder<'_, '_> {
                     self.poison(pos)
                 }
             },
-            ExprKind::Me => {
-                self.me_value_error(e.span);
-                self.poison(pos)
-            }
+            ExprKind::Me => match self.me {
+                Some(me) => me,
+                None => {
+                    self.me_value_error(e.span);
+                    self.poison(pos)
+                }
+            },
             ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.lower_expr(lhs);
                 let b = self.lower_expr(rhs);
-                let ty = if is_comparison(*op) { Type::Bool } else { Type::Dyn };
-                self.emit(InstKind::Binary { op: *op, a, b }, ty, pos)
+                self.binary(*op, a, b, pos)
             }
             ExprKind::Unary { op, operand } => {
                 // Fold `-literal` so that `-9223372036854775808` (parsed as the negation of
@@ -67,8 +69,12 @@ impl FuncBuilder<'_, '_> {
                     }
                 }
                 let a = self.lower_expr(operand);
-                let ty = if *op == UnOp::Not { Type::Bool } else { Type::Dyn };
-                self.emit(InstKind::Unary { op: *op, a }, ty, pos)
+                if *op == UnOp::Not {
+                    self.emit(InstKind::Unary { op: *op, a }, Type::Bool, pos)
+                } else {
+                    let v = self.emit(InstKind::Unary { op: *op, a }, Type::Dyn, pos);
+                    self.owned(v)
+                }
             }
             ExprKind::Logical { op, lhs, rhs } => self.lower_logical(*op, lhs, rhs),
             ExprKind::Ternary { cond, then_expr, else_expr } => {
@@ -77,48 +83,30 @@ impl FuncBuilder<'_, '_> {
                 let live = self.is_live();
                 let merge = self.new_block(live);
                 let r = self.add_block_param(merge, Type::Dyn);
-                self.switch_to(t);
-                let tv = self.lower_expr(then_expr);
-                self.jump_with(merge, vec![tv]);
-                self.switch_to(f);
-                let fv = self.lower_expr(else_expr);
-                self.jump_with(merge, vec![fv]);
+                // Each arm owns what it passes to the merge and drops its own temporaries.
+                for (blk, arm) in [(t, then_expr), (f, else_expr)] {
+                    self.switch_to(blk);
+                    let mark = self.temps.len();
+                    let v = self.lower_expr(arm);
+                    let v = self.take(v, arm.span.start);
+                    self.release_temps(mark, arm.span.start);
+                    self.jump_with(merge, vec![v]);
+                }
                 self.switch_to(merge);
-                r
+                self.owned(r)
             }
-            ExprKind::Field { .. } => {
-                self.unsupported(e.span, "field access");
-                self.poison(pos)
-            }
+            ExprKind::Field { obj, name } => self.lower_field_get(e, obj, name),
             ExprKind::MethodCall { recv, name, args } => {
                 self.lower_method_call(e, recv, name, args)
             }
             ExprKind::Call { callee, args } => self.lower_call(e, callee, args),
             ExprKind::New { class, args } => self.lower_new(e, class, args),
-            ExprKind::FromCall { args, .. } => {
-                self.unsupported(e.span, "a `from` call");
-                self.lower_args(args);
-                self.poison(pos)
+            ExprKind::FromCall { parent, method, args } => {
+                self.lower_from_call(e, parent, method, args)
             }
-            ExprKind::Index { obj, index } => {
-                self.unsupported(e.span, "indexing");
-                self.lower_expr(obj);
-                self.lower_expr(index);
-                self.poison(pos)
-            }
-            ExprKind::ArrayLit(items) => {
-                self.unsupported(e.span, "an array literal");
-                self.lower_args(items);
-                self.poison(pos)
-            }
-            ExprKind::MapLit(pairs) => {
-                self.unsupported(e.span, "a map literal");
-                for (k, v) in pairs {
-                    self.lower_expr(k);
-                    self.lower_expr(v);
-                }
-                self.poison(pos)
-            }
+            ExprKind::Index { obj, index } => self.lower_index(e, obj, index),
+            ExprKind::ArrayLit(items) => self.lower_array_lit(e, items),
+            ExprKind::MapLit(pairs) => self.lower_map_lit(e, pairs),
             ExprKind::Match { .. } => {
                 self.unsupported(e.span, "`match`");
                 self.poison(pos)
@@ -126,7 +114,7 @@ impl FuncBuilder<'_, '_> {
         }
     }
 
-    fn lower_args(&mut self, args: &[Expr]) -> Vec<ValueId> {
+    pub(crate) fn lower_args(&mut self, args: &[Expr]) -> Vec<ValueId> {
         args.iter().map(|a| self.lower_expr(a)).collect()
     }
 
@@ -178,7 +166,10 @@ impl FuncBuilder<'_, '_> {
                         self.static_call(e, &n, name, args)
                     }
                     Some(false) => {
-                        self.unsupported(e.span, &format!("calling a method on the box `{n}`"));
+                        self.unsupported(
+                            e.span,
+                            &format!("calling a method on the box `{n}` itself"),
+                        );
                         self.lower_args(args);
                         self.poison(e.span.start)
                     }
@@ -204,6 +195,11 @@ impl FuncBuilder<'_, '_> {
                     }
                 }
             }
+            ExprKind::Me if self.me.is_some() => {
+                let r = self.lower_expr(recv);
+                let vals = self.lower_args(args);
+                self.method_call(r, &name.name, vals, e.span.start)
+            }
             ExprKind::Me => match self.ctx.box_name.clone() {
                 Some(b) => self.static_call(e, &b, name, args),
                 None => {
@@ -215,12 +211,7 @@ impl FuncBuilder<'_, '_> {
             _ => {
                 let r = self.lower_expr(recv);
                 let vals = self.lower_args(args);
-                let method = self.cx.intern_sym(&name.name);
-                self.emit(
-                    InstKind::MethodCall { recv: r, method, args: vals },
-                    Type::Dyn,
-                    e.span.start,
-                )
+                self.method_call(r, &name.name, vals, e.span.start)
             }
         }
     }
@@ -252,6 +243,13 @@ impl FuncBuilder<'_, '_> {
     /// `name(args)`: a sibling method of the current static box, or a top-level function.
     fn lower_call(&mut self, e: &Expr, callee: &ast::Ident, args: &[Expr]) -> ValueId {
         let vals = self.lower_args(args);
+        // In an instance box, `m(args)` is `me.m(args)` when the box has a method `m`.
+        if let (Some(me), Some(bx)) = (self.me, self.ctx.instance) {
+            let has = self.cx.box_info(bx).is_some_and(|b| b.methods.contains_key(&callee.name));
+            if has {
+                return self.method_call(me, &callee.name, vals, e.span.start);
+            }
+        }
         let sibling = self
             .ctx
             .box_name
@@ -291,7 +289,8 @@ impl FuncBuilder<'_, '_> {
         vals: Vec<ValueId>,
     ) -> ValueId {
         if let Some(&(_, f)) = cands.iter().find(|(a, _)| *a == vals.len()) {
-            return self.emit(InstKind::Call { func: f, args: vals }, Type::Dyn, e.span.start);
+            let v = self.emit(InstKind::Call { func: f, args: vals }, Type::Dyn, e.span.start);
+            return self.owned(v);
         }
         let mut arities: Vec<String> = cands.iter().map(|(a, _)| a.to_string()).collect();
         arities.sort();
@@ -314,51 +313,9 @@ impl FuncBuilder<'_, '_> {
         self.poison(e.span.start)
     }
 
-    /// `new Name(args)`: only the value boxes are in scope; they yield their argument.
-    fn lower_new(&mut self, e: &Expr, class: &ast::Ident, args: &[Expr]) -> ValueId {
-        let pos = e.span.start;
-        let name = class.name.as_str();
-        if is_value_box(name) {
-            let vals = self.lower_args(args);
-            return match vals.len() {
-                1 => vals[0],
-                0 => {
-                    let c = match name {
-                        "IntegerBox" => Const::Int(0),
-                        "FloatBox" => Const::Float(0.0),
-                        "BoolBox" => Const::Bool(false),
-                        _ => Const::Str(self.cx.intern_str("")),
-                    };
-                    self.const_val(c, pos)
-                }
-                n => {
-                    self.cx.error(
-                        Diagnostic::error(
-                            codes::WRONG_ARITY,
-                            format!("wrong number of arguments to `new {name}`: expected 0 or 1, found {n}"),
-                            e.span,
-                        )
-                        .with_label(format!("called with {n} arguments")),
-                    );
-                    self.poison(pos)
-                }
-            };
-        }
-        self.lower_args(args);
-        if is_later_box(name) || self.cx.boxes.contains_key(name) {
-            self.unsupported(e.span, &format!("`new {name}`"));
-        } else {
-            self.cx.error(
-                Diagnostic::error(codes::UNKNOWN_BOX, format!("unknown box `{name}`"), class.span)
-                    .with_label("no box with this name"),
-            );
-        }
-        self.poison(pos)
-    }
-
-    fn me_value_error(&mut self, span: Span) {
+    pub(crate) fn me_value_error(&mut self, span: Span) {
         if self.ctx.box_name.is_some() {
-            self.unsupported(span, "using `me` as a value");
+            self.unsupported(span, "using `me` of a static box as a value");
         } else {
             self.cx.error(
                 Diagnostic::error(codes::ME_OUTSIDE_BOX, "`me` outside of a box", span)

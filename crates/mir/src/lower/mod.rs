@@ -1,16 +1,23 @@
 //! AST → generic MIR: the module-level driver (function table, entry function, interning).
 //!
-//! Every static box method (and every method of a plain `box Main`) becomes one MIR function
-//! named `Box.method` (`Box.method/N` when the box has that name with several arities).
+//! Every box method becomes one MIR function named `Box.method` (`Box.method/N` when the box
+//! has that name with several arities); methods of instance boxes take `me` first (see
+//! `boxes`).
 //! Top-level `function f` becomes `fn.f` (the prefix keeps it from clashing with C symbols
 //! such as `main`). A script-mode file (no `Main` box) gets an implicit `Main.main` holding its
 //! top-level statements. `__nyash_entry(argc, argv)` initializes the runtime, calls
 //! `Main.main` and hands its result to `nyrt_finish`.
 //!
+//! Lowering also places every reference-count operation (`Retain`/`Release`, see `rc`): it
+//! is the only stage that knows scopes, and fini timing (LANGUAGE.md §5 *Memory*) follows them.
+//!
 //! All compile errors found are collected; lowering continues after an error with a `null`
 //! placeholder value so that one run reports as many problems as possible.
 
+mod boxes;
 mod expr;
+mod member;
+mod rc;
 mod ssa;
 mod stmt;
 
@@ -34,7 +41,10 @@ pub mod codes {
     pub const NO_MAIN: &str = "E0208";
     pub const DUPLICATE_DEFINITION: &str = "E0209";
     pub const ME_OUTSIDE_BOX: &str = "E0210";
+    pub const BAD_DELEGATION: &str = "E0211";
+    pub const NOT_INSTANTIABLE: &str = "E0212";
     pub const IGNORED_SCRIPT: &str = "W0201";
+    pub const UNDECLARED_FIELD: &str = "W0202";
     pub const UNSUPPORTED: &str = "E0299";
     /// Internal compiler error (the MIR verifier rejected our own output); the driver should
     /// treat it as exit code 101.
@@ -43,15 +53,27 @@ pub mod codes {
 
 /// Builtin value boxes whose `new` just yields the plain value.
 const VALUE_BOXES: &[&str] = &["IntegerBox", "StringBox", "FloatBox", "BoolBox"];
-/// Builtin boxes that exist but whose construction belongs to a later issue.
-const LATER_BOXES: &[&str] = &["ArrayBox", "MapBox", "ConsoleBox", "MathBox"];
+/// Builtin boxes constructed by a runtime call (`new ArrayBox()` …), no arguments.
+const BUILTIN_BOXES: &[(&str, RtFn)] = &[
+    ("ArrayBox", RtFn::NewArray),
+    ("MapBox", RtFn::NewMap),
+    ("ConsoleBox", RtFn::NewConsole),
+    ("MathBox", RtFn::NewMath),
+];
 
-/// A box's callable methods: name → [(arity, function)].
-#[derive(Default)]
+/// A user box as lowering sees it.
 pub(crate) struct BoxInfo {
+    pub id: BoxId,
     /// Static boxes and `Main` (static or not) are modules; other boxes are user classes.
     pub is_module: bool,
+    /// Callable methods: name → [(arity, function)]; for instance boxes resolved through the
+    /// delegation chain (own methods override inherited ones).
     pub methods: HashMap<String, Vec<(usize, FuncId)>>,
+    /// Constructors by arity (instance boxes; inherited ones the box does not redefine).
+    pub constructors: Vec<(usize, FuncId)>,
+    /// Instance boxes: every field slot, inherited first. Modules: their static fields.
+    pub fields: Vec<String>,
+    pub parent: Option<BoxId>,
 }
 
 /// Whole-module state shared by all function lowerings.
@@ -72,6 +94,13 @@ pub(crate) struct ModuleCx<'a> {
     pub symbols: Vec<String>,
     symbol_ids: HashMap<String, SymId>,
     pub diags: Vec<Diagnostic>,
+    /// Box names by `BoxId`.
+    pub box_names: Vec<String>,
+    /// Static-box fields `Box.f` by `GlobalId`.
+    pub globals: Vec<String>,
+    global_ids: HashMap<String, GlobalId>,
+    /// The finished box table (filled by `boxes::finish_boxes`).
+    pub box_defs: Vec<BoxDef>,
 }
 
 impl<'a> ModuleCx<'a> {
@@ -112,8 +141,38 @@ impl<'a> ModuleCx<'a> {
         id
     }
 
+    /// The global holding static field `field` of module box `bx`.
+    pub fn global(&mut self, bx: &str, field: &str) -> GlobalId {
+        let name = format!("{bx}.{field}");
+        if let Some(id) = self.global_ids.get(&name) {
+            return *id;
+        }
+        let id = GlobalId::new(self.globals.len());
+        self.globals.push(name.clone());
+        self.global_ids.insert(name, id);
+        id
+    }
+
+    /// The box with this id.
+    pub fn box_info(&self, id: BoxId) -> Option<&BoxInfo> {
+        self.box_names.get(id.index()).and_then(|n| self.boxes.get(n))
+    }
+
+    /// Is `d` the box `b` or delegating to it (directly or not)?
+    pub fn derives_from(&self, d: BoxId, b: BoxId) -> bool {
+        let mut cur = Some(d);
+        for _ in 0..=self.box_names.len() {
+            match cur {
+                Some(c) if c == b => return true,
+                Some(c) => cur = self.box_info(c).and_then(|i| i.parent),
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Reserves a function slot; its body is filled in later.
-    fn declare_func(&mut self, name: String, arity: usize, span: Span) -> FuncId {
+    pub(crate) fn declare_func(&mut self, name: String, arity: usize, span: Span) -> FuncId {
         let id = FuncId::new(self.funcs.len());
         self.funcs.push(None);
         self.func_spans.push(span);
@@ -132,6 +191,8 @@ pub(crate) struct FuncCtx {
     pub site_name: String,
     /// Script mode top level: assignment to a new name declares it.
     pub script: bool,
+    /// Methods of an instance box: the box `me` belongs to.
+    pub instance: Option<BoxId>,
 }
 
 /// Lowers a parsed program to generic MIR, or returns every compile error found.
@@ -159,44 +220,21 @@ pub fn lower_program_with_warnings(
         symbols: Vec::new(),
         symbol_ids: HashMap::new(),
         diags: Vec::new(),
+        box_names: Vec::new(),
+        globals: Vec::new(),
+        global_ids: HashMap::new(),
+        box_defs: Vec::new(),
     };
 
     // Pass 1: declare every function so calls need no ordering.
     let mut bodies: Vec<(FuncId, &ast::Method, FuncCtx)> = Vec::new();
-    let mut box_spans: HashMap<&str, Span> = HashMap::new();
-    for b in &program.boxes {
-        let name = b.name.name.as_str();
-        if let Some(first) = box_spans.get(name) {
-            cx.error(
-                Diagnostic::error(
-                    codes::DUPLICATE_DEFINITION,
-                    format!("duplicate box `{name}`"),
-                    b.name.span,
-                )
-                .with_label("defined again here")
-                .with_secondary(*first, "first defined here"),
-            );
-            continue;
-        }
-        box_spans.insert(name, b.name.span);
-        let is_module = b.is_static || name == "Main";
-        let mut info = BoxInfo { is_module, methods: HashMap::new() };
-        if is_module {
-            declare_methods(&mut cx, name, &b.methods, &mut info.methods, &mut bodies, |m| {
-                FuncCtx {
-                    box_name: Some(name.to_string()),
-                    site_name: format!("{name}.{m}"),
-                    script: false,
-                }
-            });
-        }
-        cx.boxes.insert(name.to_string(), info);
-    }
+    boxes::declare_boxes(&mut cx, program, &mut bodies);
     let mut functions = HashMap::new();
     declare_methods(&mut cx, "fn", &program.functions, &mut functions, &mut bodies, |m| FuncCtx {
         box_name: None,
         site_name: m.to_string(),
         script: false,
+        instance: None,
     });
     cx.functions = functions;
 
@@ -252,10 +290,12 @@ pub fn lower_program_with_warnings(
         cx.funcs[fid.index()] = Some(f);
     }
     if let Some(fid) = script_func {
-        let ctx = FuncCtx { box_name: None, site_name: "main".to_string(), script: true };
+        let ctx =
+            FuncCtx { box_name: None, site_name: "main".to_string(), script: true, instance: None };
         let f = stmt::lower_script(&mut cx, fid, &program.script, &ctx);
         cx.funcs[fid.index()] = Some(f);
     }
+    let registrations = boxes::finish_boxes(&mut cx);
     let entry = match main_target {
         Some((main, arity)) => {
             let span = bodies.iter().find(|(f, _, _)| *f == main).map(|(_, m, _)| m.name.span);
@@ -263,7 +303,7 @@ pub fn lower_program_with_warnings(
             let site_name = cx.func_names[main.index()].clone();
             let site = cx.site(pos, &site_name);
             let id = cx.declare_func("__nyash_entry".to_string(), 2, Span::default());
-            cx.funcs[id.index()] = Some(build_entry(main, arity, site));
+            cx.funcs[id.index()] = Some(build_entry(main, arity, site, &registrations));
             id
         }
         None => FuncId::new(0),
@@ -288,12 +328,14 @@ pub fn lower_program_with_warnings(
         strings: cx.strings,
         sites: cx.sites,
         symbols: cx.symbols,
+        boxes: cx.box_defs,
+        globals: cx.globals,
     };
     Ok((module, warnings))
 }
 
 /// Declares the methods of one box (or the top-level functions when `owner` is `fn`).
-fn declare_methods<'p>(
+pub(crate) fn declare_methods<'p>(
     cx: &mut ModuleCx,
     owner: &str,
     methods: &'p [ast::Method],
@@ -343,8 +385,15 @@ fn declare_methods<'p>(
     }
 }
 
-/// `__nyash_entry(argc, argv)`: init the runtime, run main, turn its result into an exit code.
-fn build_entry(main: FuncId, main_arity: usize, site: SiteId) -> Function {
+/// `__nyash_entry(argc, argv)`: init the runtime, register the box callbacks, run main, turn
+/// its result into an exit code. The arguments array is released when main returns (main's
+/// locals are already gone then), main's result after `nyrt_finish` has read it.
+fn build_entry(
+    main: FuncId,
+    main_arity: usize,
+    site: SiteId,
+    registrations: &[(BoxId, Option<FuncId>, Option<FuncId>)],
+) -> Function {
     let mut f = Function {
         name: "__nyash_entry".to_string(),
         params: Vec::new(),
@@ -356,24 +405,34 @@ fn build_entry(main: FuncId, main_arity: usize, site: SiteId) -> Function {
     let argv = f.new_value(Type::Int);
     f.params = vec![argc, argv];
     let mut insts = vec![Inst { result: None, kind: InstKind::InitRuntime { argc, argv }, site }];
+    let mut push = |f: &mut Function, kind: InstKind, ty: Option<Type>| {
+        let result = ty.map(|t| f.new_value(t));
+        insts.push(Inst { result, kind, site });
+        result.unwrap_or_default()
+    };
+    for &(bx, fini, to_string) in registrations {
+        let id = push(&mut f, InstKind::Const(Const::Int(bx.0 as i64)), Some(Type::Int));
+        let mut addr = |f: &mut Function, t: Option<FuncId>| match t {
+            Some(t) => push(f, InstKind::FuncAddr(t), Some(Type::Int)),
+            None => push(f, InstKind::Const(Const::Int(0)), Some(Type::Int)),
+        };
+        let a = addr(&mut f, fini);
+        let b = addr(&mut f, to_string);
+        push(&mut f, InstKind::RtCall { func: RtFn::RegisterBox, args: vec![id, a, b] }, None);
+    }
     let mut args = Vec::new();
     if main_arity == 1 {
-        let a = f.new_value(Type::Dyn);
-        insts.push(Inst {
-            result: Some(a),
-            kind: InstKind::RtCall { func: RtFn::Args, args: vec![] },
-            site,
-        });
+        let a =
+            push(&mut f, InstKind::RtCall { func: RtFn::Args, args: vec![] }, Some(Type::Array));
         args.push(a);
     }
-    let r = f.new_value(Type::Dyn);
-    insts.push(Inst { result: Some(r), kind: InstKind::Call { func: main, args }, site });
-    let code = f.new_value(Type::Int);
-    insts.push(Inst {
-        result: Some(code),
-        kind: InstKind::RtCall { func: RtFn::Finish, args: vec![r] },
-        site,
-    });
+    let r = push(&mut f, InstKind::Call { func: main, args: args.clone() }, Some(Type::Dyn));
+    for a in args {
+        push(&mut f, InstKind::Release(a), None);
+    }
+    let code =
+        push(&mut f, InstKind::RtCall { func: RtFn::Finish, args: vec![r] }, Some(Type::Int));
+    push(&mut f, InstKind::Release(r), None);
     f.blocks.push(Block { params: vec![argc, argv], insts, term: Terminator::Return(code) });
     f
 }
@@ -383,7 +442,7 @@ pub(crate) fn is_value_box(name: &str) -> bool {
     VALUE_BOXES.contains(&name)
 }
 
-/// Is `name` a builtin box whose construction is not supported yet?
-pub(crate) fn is_later_box(name: &str) -> bool {
-    LATER_BOXES.contains(&name)
+/// The runtime constructor of a builtin collection/service box.
+pub(crate) fn builtin_box(name: &str) -> Option<RtFn> {
+    BUILTIN_BOXES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }

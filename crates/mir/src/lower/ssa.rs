@@ -37,6 +37,8 @@ pub(crate) struct LoopCtx {
     pub header_vars: Vec<usize>,
     pub exit: BlockId,
     pub breaks: Vec<PendingEdge>,
+    /// Number of variables when the loop started: `break`/`continue` release the ones above.
+    pub var_mark: usize,
 }
 
 pub(crate) struct FuncBuilder<'m, 'a> {
@@ -50,6 +52,12 @@ pub(crate) struct FuncBuilder<'m, 'a> {
     /// Open scopes: name → (variable index, declaration span), innermost last.
     pub scopes: Vec<HashMap<String, (usize, Span)>>,
     pub loops: Vec<LoopCtx>,
+    /// Owned temporaries of the statement being lowered (see `rc`).
+    pub temps: Vec<ValueId>,
+    /// `me` in a method of an instance box: the function's first parameter.
+    pub me: Option<ValueId>,
+    /// Values lowering knows to be instances of a box (results of `new`), for W0202.
+    pub known: HashMap<ValueId, BoxId>,
 }
 
 impl<'m, 'a> FuncBuilder<'m, 'a> {
@@ -70,6 +78,9 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
             vars: Vec::new(),
             scopes: vec![HashMap::new()],
             loops: Vec::new(),
+            temps: Vec::new(),
+            me: None,
+            known: HashMap::new(),
         };
         let entry = b.new_block(true);
         b.cur = entry;
@@ -167,7 +178,11 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
         self.vars.len()
     }
 
-    pub fn pop_scope(&mut self, mark: usize) {
+    /// Closes the innermost scope, releasing its variables (reverse declaration order).
+    pub fn pop_scope(&mut self, mark: usize, pos: u32) {
+        if self.is_live() {
+            self.release_vars_from(mark, pos);
+        }
         self.scopes.pop();
         self.vars.truncate(mark);
     }
@@ -250,8 +265,18 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
         }
         self.cur = header;
         let exit = self.new_block(false);
-        self.loops.push(LoopCtx { header, header_vars, exit, breaks: Vec::new() });
+        let var_mark = self.vars.len();
+        self.loops.push(LoopCtx { header, header_vars, exit, breaks: Vec::new(), var_mark });
         header
+    }
+
+    /// `continue`: releases the variables of the scopes it leaves, then jumps to the header.
+    pub fn continue_loop(&mut self, pos: u32) {
+        let Some(mark) = self.loops.last().map(|l| l.var_mark) else { return };
+        if self.is_live() {
+            self.release_vars_from(mark, pos);
+        }
+        self.jump_to_header();
     }
 
     /// Jumps back to the innermost loop header (used by `continue` and the end of the body).
@@ -265,9 +290,13 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
         self.terminate(Terminator::Jump { target: header, args });
     }
 
-    /// Records a `break` edge from the current block to the innermost loop's exit.
-    pub fn break_to_exit(&mut self) {
-        let Some(exit) = self.loops.last().map(|l| l.exit) else { return };
+    /// Records a `break` edge from the current block to the innermost loop's exit, after
+    /// releasing the variables of the scopes it leaves.
+    pub fn break_to_exit(&mut self, pos: u32) {
+        let Some((exit, mark)) = self.loops.last().map(|l| (l.exit, l.var_mark)) else { return };
+        if self.is_live() {
+            self.release_vars_from(mark, pos);
+        }
         if let Some(e) = self.jump_pending(exit) {
             if let Some(lp) = self.loops.last_mut() {
                 lp.breaks.push(e);
@@ -278,6 +307,7 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
     /// Finishes the function: an implicit `return null` if control can fall off the end.
     pub fn finish(mut self, end_pos: u32) -> Function {
         if self.is_live() {
+            self.release_vars_from(0, end_pos);
             let v = self.const_val(Const::Null, end_pos);
             self.terminate(Terminator::Return(v));
         }

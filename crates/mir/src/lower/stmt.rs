@@ -16,6 +16,12 @@ pub(crate) fn lower_method(
 ) -> Function {
     let name = cx.func_names[fid.index()].clone();
     let mut b = FuncBuilder::new(cx, ctx.clone(), name);
+    if let Some(bx) = ctx.instance {
+        // `me` has the fixed type of its box and is borrowed from the caller: no retain.
+        let me = b.add_block_param(BlockId(0), Type::Instance(bx));
+        b.func.params.push(me);
+        b.me = Some(me);
+    }
     for p in &m.params {
         let v = b.add_block_param(BlockId(0), Type::Dyn);
         b.func.params.push(v);
@@ -32,6 +38,8 @@ pub(crate) fn lower_method(
             continue;
         }
         b.declare(&p.name, p.span, v);
+        // Variables own their values; the caller only lends its arguments.
+        b.emit_void(InstKind::Retain(v), p.span.start);
     }
     // The body shares the parameters' scope: `local x` for a parameter `x` is a duplicate.
     b.lower_stmts(&m.body.stmts);
@@ -65,11 +73,13 @@ impl FuncBuilder<'_, '_> {
         let script = std::mem::replace(&mut self.ctx.script, false);
         self.lower_stmts(&block.stmts);
         self.ctx.script = script;
-        self.pop_scope(mark);
+        self.pop_scope(mark, block.span.end.saturating_sub(1));
     }
 
     fn lower_stmt(&mut self, s: &Stmt) {
         let pos = s.span.start;
+        // Temporaries of this statement are released at its end.
+        let mark = self.temps.len();
         match &s.kind {
             StmtKind::Local(decls) => {
                 for (ident, init) in decls {
@@ -78,6 +88,8 @@ impl FuncBuilder<'_, '_> {
                         Some(e) => self.lower_expr(e),
                         None => self.const_val(Const::Null, ident.span.start),
                     };
+                    let v = self.take(v, ident.span.start);
+                    self.release_temps(mark, ident.span.start);
                     if let Some(first) = self.declared_in_current_scope(&ident.name) {
                         self.cx.error(
                             Diagnostic::error(
@@ -120,7 +132,7 @@ impl FuncBuilder<'_, '_> {
                             .with_label("not inside `loop` or `while`"),
                     );
                 } else {
-                    self.break_to_exit();
+                    self.break_to_exit(pos);
                 }
             }
             StmtKind::Continue => {
@@ -134,10 +146,7 @@ impl FuncBuilder<'_, '_> {
                         .with_label("not inside `loop` or `while`"),
                     );
                 } else {
-                    self.jump_to_header();
-                    if !self.is_live() {
-                        // `jump_to_header` terminated the block (or it was dead already).
-                    }
+                    self.continue_loop(pos);
                 }
             }
             StmtKind::Return(e) => {
@@ -145,6 +154,10 @@ impl FuncBuilder<'_, '_> {
                     Some(e) => self.lower_expr(e),
                     None => self.const_val(Const::Null, pos),
                 };
+                // The value first (owned), then the function's variables, then return.
+                let v = self.take(v, pos);
+                self.release_temps(mark, pos);
+                self.release_vars_from(0, pos);
                 self.terminate(Terminator::Return(v));
             }
             StmtKind::Print(e) => {
@@ -171,6 +184,7 @@ impl FuncBuilder<'_, '_> {
                 self.lower_expr(e);
             }
         }
+        self.release_temps(mark, pos);
     }
 
     /// Puts the variables back to `saved` (their values before a branch).
@@ -182,29 +196,37 @@ impl FuncBuilder<'_, '_> {
     }
 
     fn lower_assign(&mut self, target: &Expr, op: Option<ast::BinOp>, value: &Expr) {
-        let ExprKind::Name(name) = &target.kind else {
-            let what = match &target.kind {
-                ExprKind::Field { .. } => "assignment to a field",
-                ExprKind::Index { .. } => "assignment to an index",
-                _ => "this assignment target",
-            };
-            self.unsupported(target.span, what);
-            self.lower_expr(value);
-            return;
+        let name = match &target.kind {
+            ExprKind::Name(name) => name,
+            ExprKind::Field { obj, name } => return self.lower_field_assign(obj, name, op, value),
+            ExprKind::Index { obj, index } => {
+                return self.lower_index_assign(target, obj, index, op, value)
+            }
+            _ => {
+                self.unsupported(target.span, "this assignment target");
+                self.lower_expr(value);
+                return;
+            }
         };
+        let pos = target.span.start;
         let var = self.lookup(name);
         let new_value = match (var, op) {
             (Some(i), Some(op)) => {
                 let rhs = self.lower_expr(value);
                 let cur = self.vars[i].value;
-                let pos = target.span.start;
-                let ty = if is_comparison(op) { Type::Bool } else { Type::Dyn };
-                self.emit(InstKind::Binary { op, a: cur, b: rhs }, ty, pos)
+                self.binary(op, cur, rhs, pos)
             }
             (_, _) => self.lower_expr(value),
         };
+        let new_value = self.take(new_value, pos);
         match var {
-            Some(i) => self.vars[i].value = new_value,
+            Some(i) => {
+                // The old value is dropped after the new one has been evaluated.
+                let old = std::mem::replace(&mut self.vars[i].value, new_value);
+                if self.func.ty(old).is_counted() {
+                    self.emit_void(InstKind::Release(old), pos);
+                }
+            }
             None if self.ctx.script && op.is_none() && self.scopes.len() == 1 => {
                 self.declare(name, target.span, new_value);
             }
@@ -245,9 +267,14 @@ impl FuncBuilder<'_, '_> {
     }
 
     /// Evaluates a condition to a Bool (generic `Truthy`).
+    /// Temporaries of the condition are released as soon as its truth value is known (a
+    /// condition is a full expression of its own).
     pub fn lower_cond(&mut self, e: &Expr) -> ValueId {
+        let mark = self.temps.len();
         let v = self.lower_expr(e);
-        self.emit(InstKind::Truthy(v), Type::Bool, e.span.start)
+        let t = self.emit(InstKind::Truthy(v), Type::Bool, e.span.start);
+        self.release_temps(mark, e.span.start);
+        t
     }
 
     /// Reports a construct outside this scope.

@@ -11,10 +11,19 @@
 //! iteration resumes, so the result is consistent: every block/function parameter's type is
 //! the join of what flows into it. `legalize` relies on the result rules below matching its
 //! own case split exactly.
+//!
+//! Boxes: `me` (the first parameter of every instance-box method, constructor and thunk) has
+//! the fixed type `Instance(box)` given by lowering. `nyrt_new_instance(<const id>)` yields
+//! `Instance(id)`, `nyrt_new_array`/`nyrt_args` `Array`, `nyrt_new_map` `Map`. A
+//! `MethodCall` contributes its arguments to the parameters of every method it may reach
+//! (`dispatch::DispatchTable::targets`); its result is the callee's return type for a direct
+//! call and `Dyn` otherwise.
 
+use super::dispatch::{Dispatch, DispatchTable};
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
+use std::collections::HashMap;
 
 type T = Option<Type>;
 
@@ -70,11 +79,45 @@ pub fn rt_result(f: RtFn) -> Type {
     }
 }
 
+/// Facts about the module the per-function step needs.
+struct Cx {
+    table: DispatchTable,
+    /// Per function: is its first parameter a `me` of fixed type?
+    fixed_me: Vec<bool>,
+    /// Per function: the integer constants (for `nyrt_new_instance` box ids).
+    consts: Vec<HashMap<ValueId, i64>>,
+}
+
 /// Infers the type of every value, every function's return type, and stores them.
 pub fn infer_types(m: &mut Module) {
     let nf = m.funcs.len();
     let mut vals: Vec<Vec<T>> = m.funcs.iter().map(|f| vec![None; f.values.len()]).collect();
     let mut rets: Vec<T> = vec![None; nf];
+    let mut fixed_me = vec![false; nf];
+    for b in m.boxes.iter().filter(|b| !b.is_static) {
+        let fs = b.methods.iter().map(|(_, _, f)| *f).chain(b.constructors.iter().map(|(_, f)| *f));
+        for f in fs.chain(b.fini_thunk).chain(b.to_string_thunk) {
+            if let Some(x) = fixed_me.get_mut(f.index()) {
+                *x = true;
+            }
+        }
+    }
+    let consts = m
+        .funcs
+        .iter()
+        .map(|f| {
+            let mut c = HashMap::new();
+            for b in &f.blocks {
+                for i in &b.insts {
+                    if let (Some(r), InstKind::Const(Const::Int(n))) = (i.result, &i.kind) {
+                        c.insert(r, *n);
+                    }
+                }
+            }
+            c
+        })
+        .collect();
+    let cx = Cx { table: DispatchTable::new(m), fixed_me, consts };
     // Who is called at all? Uncalled functions (other than the entry) get Dyn parameters.
     let mut called = vec![false; nf];
     for f in &m.funcs {
@@ -89,7 +132,13 @@ pub fn infer_types(m: &mut Module) {
         }
     }
     for (fi, f) in m.funcs.iter().enumerate() {
-        if fi == m.entry.index() {
+        if cx.fixed_me[fi] {
+            // Methods are reached through MethodCall/thunks: their parameters are the join of
+            // the contributions, `me` keeps its box type.
+            if let Some(&me) = f.params.first() {
+                vals[fi][me.index()] = Some(f.ty(me));
+            }
+        } else if fi == m.entry.index() {
             for &p in &f.params {
                 vals[fi][p.index()] = Some(f.ty(p));
             }
@@ -103,7 +152,7 @@ pub fn infer_types(m: &mut Module) {
     loop {
         let mut changed = false;
         for fi in 0..nf {
-            changed |= step_function(m, fi, &mut vals, &mut rets);
+            changed |= step_function(m, &cx, fi, &mut vals, &mut rets);
         }
         if changed {
             continue;
@@ -150,7 +199,7 @@ fn raise(slot: &mut T, t: T) -> bool {
 }
 
 /// One pass over function `fi`: propagate into callee params, block params, results, ret.
-fn step_function(m: &Module, fi: usize, vals: &mut [Vec<T>], rets: &mut [T]) -> bool {
+fn step_function(m: &Module, cx: &Cx, fi: usize, vals: &mut [Vec<T>], rets: &mut [T]) -> bool {
     let f = &m.funcs[fi];
     let mut changed = false;
     for b in &f.blocks {
@@ -187,22 +236,56 @@ fn step_function(m: &Module, fi: usize, vals: &mut [Vec<T>], rets: &mut [T]) -> 
                 | InstKind::IntCmp { .. }
                 | InstKind::FloatCmp { .. }
                 | InstKind::BoolNot(_) => Some(Type::Bool),
-                InstKind::Print(_) | InstKind::InitRuntime { .. } => None,
-                InstKind::MethodCall { .. }
-                | InstKind::DynMethodCall { .. }
-                | InstKind::ToDyn(_) => Some(Type::Dyn),
+                InstKind::Print(_)
+                | InstKind::InitRuntime { .. }
+                | InstKind::Retain(_)
+                | InstKind::Release(_)
+                | InstKind::FieldStore { .. }
+                | InstKind::FieldSet { .. } => None,
+                InstKind::FieldLoad { .. } | InstKind::FieldGet { .. } => Some(Type::Dyn),
+                InstKind::FuncAddr(_) => Some(Type::Int),
+                InstKind::MethodCall { recv, method, args } => match ty(*recv) {
+                    None => None,
+                    Some(rt) => {
+                        let arg_tys: Vec<T> = args.iter().map(|a| ty(*a)).collect();
+                        for callee in cx.table.targets(rt, *method, args.len()) {
+                            let Some(cf) = m.funcs.get(callee.index()) else { continue };
+                            // Skip `me`: its type is fixed.
+                            for (p, t) in cf.params.iter().skip(1).zip(&arg_tys) {
+                                if let Some(slot) = vals[callee.index()].get_mut(p.index()) {
+                                    changed |= raise(slot, *t);
+                                }
+                            }
+                        }
+                        match cx.table.resolve(rt, *method, args.len()) {
+                            Dispatch::Direct(f) => rets.get(f.index()).copied().flatten(),
+                            _ => Some(Type::Dyn),
+                        }
+                    }
+                },
+                InstKind::DynMethodCall { .. } | InstKind::ToDyn(_) => Some(Type::Dyn),
                 InstKind::IntBin { .. } | InstKind::IntNeg(_) => Some(Type::Int),
                 InstKind::FloatBin { .. } | InstKind::FloatNeg(_) | InstKind::IntToFloat(_) => {
                     Some(Type::Float)
                 }
-                InstKind::RtCall { func, .. } => Some(rt_result(*func)),
+                InstKind::RtCall { func, args } => Some(match func {
+                    RtFn::NewArray | RtFn::Args => Type::Array,
+                    RtFn::NewMap => Type::Map,
+                    RtFn::NewInstance => match args.first().and_then(|a| cx.consts[fi].get(a)) {
+                        Some(&id) if id >= 0 && (id as usize) < m.boxes.len() => {
+                            Type::Instance(BoxId::new(id as usize))
+                        }
+                        _ => Type::Dyn,
+                    },
+                    _ => rt_result(*func),
+                }),
                 InstKind::Call { func, args } => {
                     let callee = func.index();
                     if callee < m.funcs.len() {
                         let params = &m.funcs[callee].params;
                         let arg_tys: Vec<T> = args.iter().map(|a| ty(*a)).collect();
-                        for (p, t) in params.iter().zip(arg_tys) {
-                            if callee == m.entry.index() {
+                        for (i, (p, t)) in params.iter().zip(arg_tys).enumerate() {
+                            if callee == m.entry.index() || (i == 0 && cx.fixed_me[callee]) {
                                 continue;
                             }
                             if let Some(slot) = vals[callee].get_mut(p.index()) {

@@ -5,8 +5,10 @@
 //! becomes a runtime call on Boxed operands. `ToDyn` is inserted wherever an unboxed value
 //! flows into a Boxed slot: runtime call parameters, dynamic method calls, call arguments,
 //! block arguments and return values. Must run after `infer_types`; its case split matches
-//! `infer::binary_result` / `unary_result`.
+//! `infer::binary_result` / `unary_result`. Box operations (method dispatch, fields,
+//! reference counting) are legalized in `legalize_boxes`.
 
+use super::legalize_boxes::{elide_retain_release, ModuleFacts};
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
@@ -14,35 +16,39 @@ use std::collections::HashMap;
 
 /// Rewrites every function of `m` into legal MIR.
 pub fn legalize(m: &mut Module) {
-    // Callee parameter types, needed while functions are being mutated.
-    let param_tys: Vec<Vec<Type>> =
-        m.funcs.iter().map(|f| f.params.iter().map(|p| f.ty(*p)).collect()).collect();
+    let mx = ModuleFacts::new(m);
     for f in &mut m.funcs {
-        legalize_function(f, &param_tys);
+        legalize_function(f, &mx);
     }
 }
 
-struct Lx<'f> {
-    f: &'f mut Function,
-    out: Vec<Inst>,
-    site: SiteId,
+pub(super) struct Lx<'f> {
+    pub f: &'f mut Function,
+    /// The block being filled (legalizing a method call may split a block).
+    pub cur: usize,
+    pub out: Vec<Inst>,
+    pub site: SiteId,
     /// Results replaced by another value (`Truthy` of a Bool is the Bool itself).
-    alias: HashMap<ValueId, ValueId>,
+    pub alias: HashMap<ValueId, ValueId>,
 }
 
 impl Lx<'_> {
-    fn ty(&self, v: ValueId) -> Type {
+    pub fn ty(&self, v: ValueId) -> Type {
         self.f.ty(v)
     }
 
-    fn push(&mut self, kind: InstKind, ty: Type) -> ValueId {
+    pub fn emit_void(&mut self, kind: InstKind) {
+        self.out.push(Inst { result: None, kind, site: self.site });
+    }
+
+    pub fn push(&mut self, kind: InstKind, ty: Type) -> ValueId {
         let v = self.f.new_value(ty);
         self.out.push(Inst { result: Some(v), kind, site: self.site });
         v
     }
 
     /// Pushes `kind` defining the existing value `res` (or a fresh one of `ty`).
-    fn define(&mut self, res: Option<ValueId>, kind: InstKind, ty: Type) -> ValueId {
+    pub fn define(&mut self, res: Option<ValueId>, kind: InstKind, ty: Type) -> ValueId {
         match res {
             Some(r) => {
                 self.f.values[r.index()].ty = ty;
@@ -53,7 +59,7 @@ impl Lx<'_> {
         }
     }
 
-    fn boxed(&mut self, v: ValueId) -> ValueId {
+    pub fn boxed(&mut self, v: ValueId) -> ValueId {
         if self.ty(v).repr() == Repr::Boxed {
             v
         } else {
@@ -70,7 +76,7 @@ impl Lx<'_> {
     }
 
     /// Converts `v` for a slot of type `want` (only boxing is ever needed after inference).
-    fn coerce(&mut self, v: ValueId, want: Type) -> ValueId {
+    pub fn coerce(&mut self, v: ValueId, want: Type) -> ValueId {
         if want.repr() == Repr::Boxed {
             self.boxed(v)
         } else {
@@ -166,11 +172,13 @@ impl Lx<'_> {
     }
 }
 
-fn legalize_function(f: &mut Function, param_tys: &[Vec<Type>]) {
+fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
     let ret = f.ret;
-    let mut lx = Lx { f, out: Vec::new(), site: SiteId(0), alias: HashMap::new() };
+    let mut lx = Lx { f, cur: 0, out: Vec::new(), site: SiteId(0), alias: HashMap::new() };
     for bi in 0..lx.f.blocks.len() {
         let insts = std::mem::take(&mut lx.f.blocks[bi].insts);
+        let mut term = std::mem::replace(&mut lx.f.blocks[bi].term, Terminator::Unreachable);
+        lx.cur = bi;
         lx.out = Vec::with_capacity(insts.len());
         for inst in insts {
             lx.site = inst.site;
@@ -210,12 +218,14 @@ fn legalize_function(f: &mut Function, param_tys: &[Vec<Type>]) {
                     });
                 }
                 InstKind::MethodCall { recv, method, args } => {
-                    let r = lx.boxed(recv);
-                    let args = args.into_iter().map(|a| lx.boxed(a)).collect();
-                    lx.define(res, InstKind::DynMethodCall { recv: r, method, args }, Type::Dyn);
+                    lx.method_call(mx, recv, method, args, res);
                 }
+                InstKind::FieldGet { obj, field } => lx.field_get(mx, obj, field, res),
+                InstKind::FieldSet { obj, field, value } => lx.field_set(mx, obj, field, value),
+                InstKind::Retain(v) => lx.refcount(v, RtFn::Retain),
+                InstKind::Release(v) => lx.refcount(v, RtFn::Release),
                 InstKind::Call { func, args } => {
-                    let want = param_tys.get(func.index()).cloned().unwrap_or_default();
+                    let want = mx.param_tys.get(func.index()).cloned().unwrap_or_default();
                     let args = args
                         .into_iter()
                         .enumerate()
@@ -251,7 +261,6 @@ fn legalize_function(f: &mut Function, param_tys: &[Vec<Type>]) {
         }
         // Coerce block arguments and the return value (the site of the block's last inst).
         lx.site = lx.out.last().map(|i| i.site).unwrap_or(lx.site);
-        let mut term = std::mem::replace(&mut lx.f.blocks[bi].term, Terminator::Unreachable);
         match &mut term {
             Terminator::Jump { target, args } => coerce_args(&mut lx, *target, args),
             Terminator::Branch { then_block, then_args, else_block, else_args, .. } => {
@@ -261,8 +270,9 @@ fn legalize_function(f: &mut Function, param_tys: &[Vec<Type>]) {
             Terminator::Return(v) => *v = lx.coerce(*v, ret),
             Terminator::Unreachable => {}
         }
-        lx.f.blocks[bi].term = term;
-        lx.f.blocks[bi].insts = std::mem::take(&mut lx.out);
+        let cur = lx.cur;
+        lx.f.blocks[cur].term = term;
+        lx.f.blocks[cur].insts = elide_retain_release(std::mem::take(&mut lx.out));
     }
     let alias = std::mem::take(&mut lx.alias);
     if !alias.is_empty() {

@@ -1,8 +1,10 @@
 //! MIR passes: type inference, legalization (generic → legal), simplification, and the small
 //! helpers they share.
 
+pub mod dispatch;
 mod infer;
 mod legalize;
+mod legalize_boxes;
 mod simplify;
 
 pub use infer::{binary_result, infer_types, unary_result};
@@ -49,7 +51,7 @@ pub(crate) fn replace_uses(f: &mut Function, map: &HashMap<ValueId, ValueId>) {
 pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut ValueId)) {
     use InstKind::*;
     match kind {
-        Const(_) => {}
+        Const(_) | FuncAddr(_) => {}
         IntBin { a, b, .. }
         | FloatBin { a, b, .. }
         | IntCmp { a, b, .. }
@@ -65,7 +67,15 @@ pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut V
         | ToDyn(a)
         | Truthy(a)
         | Print(a)
-        | Unary { a, .. } => r(a),
+        | Unary { a, .. }
+        | Retain(a)
+        | Release(a)
+        | FieldLoad { obj: a, .. }
+        | FieldGet { obj: a, .. } => r(a),
+        FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => {
+            r(obj);
+            r(value);
+        }
         Call { args, .. } | RtCall { args, .. } => args.iter_mut().for_each(r),
         DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
             r(recv);
