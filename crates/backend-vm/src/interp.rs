@@ -4,17 +4,71 @@
 //! Every register holds a `NyValue`. Unboxed values keep the tag of their type (an `Int` is
 //! `(tag::INT, i)`, a `Float` `(tag::FLOAT, bits)`, a `Bool` `(tag::BOOL, 0/1)`), so `ToDyn` is
 //! a plain copy and the payload word is what native code would hold in a register.
+//!
+//! Runtime callbacks (`fini`/`toString` thunks): `FuncAddr` yields an encoded `FuncId` and
+//! `run_entry` installs the runtime's callback hook, which runs the thunk in a fresh `Interp`
+//! (own register stack) over the same module. So re-entrancy (a `fini` running while this
+//! interpreter is inside `nyrt_release`) never aliases a live interpreter's state.
 
+use nyash_mir::layout::{INSTANCE_FIELDS_OFFSET, SLOT_SIZE};
 use nyash_mir::{
     BackendError, BlockId, CmpOp, Const, FloatOp, FuncId, Function, Inst, InstKind, IntOp, Module,
     RtFn, Terminator, ValueId,
 };
 use nyash_runtime::{self as rt, NyValue};
+use std::cell::Cell;
+
+/// The tag bit of an encoded function "address" (`FuncAddr`): `FUNC_ADDR_TAG | func index`.
+pub(crate) const FUNC_ADDR_TAG: i64 = 1 << 62;
+
+thread_local! {
+    /// The module being run on this thread, for the callback hook (null when none).
+    static RUNNING: Cell<*const Module> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Restores the previous running module and hook when a run ends (also on unwinding).
+struct RunningGuard(*const Module);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.set(self.0));
+        if self.0.is_null() {
+            rt::set_callback_hook(None);
+        }
+    }
+}
+
+/// The runtime's callback hook while the VM runs: interprets the thunk whose `FuncId` was
+/// encoded by `FuncAddr`, with `me` borrowed, and returns its (owned) result.
+fn callback_hook(fnptr: i64, me: NyValue) -> NyValue {
+    let module = RUNNING.with(|r| r.get());
+    let fail = |msg: String| -> ! {
+        rt::flush_stdout();
+        eprintln!("error: internal error in the vm backend: {msg}");
+        std::process::exit(101)
+    };
+    if module.is_null() {
+        fail("a runtime callback arrived while no module is running".into());
+    }
+    // SAFETY: `RUNNING` is set by `run_entry` to a module that outlives the run and is reset
+    // (by `RunningGuard`) before that borrow ends.
+    let module: &Module = unsafe { &*module };
+    let idx = fnptr & !FUNC_ADDR_TAG;
+    let valid =
+        fnptr & FUNC_ADDR_TAG != 0 && usize::try_from(idx).is_ok_and(|i| i < module.funcs.len());
+    if !valid {
+        fail(format!("callback address {fnptr:#x} is not an encoded function"));
+    }
+    let fid = FuncId::new(idx as usize);
+    let mut vm = Interp::new(module);
+    match vm.call_with(fid, &[me]) {
+        Ok(r) => r,
+        Err(e) => fail(format!("{e:?}")),
+    }
+}
 
 pub(crate) struct Interp<'m> {
     module: &'m Module,
-    /// `Module::runtime_metadata()`, alive for the whole run (the runtime copies what it needs).
-    meta: Vec<u8>,
     /// All frames' registers; a frame is `stack[base .. base + func.values.len()]`.
     stack: Vec<NyValue>,
     /// Scratch for block-argument parallel copies.
@@ -29,25 +83,35 @@ fn internal(f: &Function, message: String) -> BackendError {
 
 impl<'m> Interp<'m> {
     pub(crate) fn new(module: &'m Module) -> Self {
-        Interp {
-            module,
-            meta: module.runtime_metadata(),
-            stack: Vec::with_capacity(1 << 16),
-            scratch: Vec::new(),
-        }
+        Interp { module, stack: Vec::new(), scratch: Vec::new() }
     }
 
-    /// Runs `__nyash_entry(argc, argv)` and returns its result (the exit code).
+    /// Runs `__nyash_entry(argc, argv)` and returns its result (the exit code), with the
+    /// runtime's callback hook routed to this module.
     pub(crate) fn run_entry(&mut self, argc: i64, argv: i64) -> R<i64> {
         let module = self.module;
-        let f = module.func(module.entry);
+        let _guard = RunningGuard(RUNNING.with(|r| r.replace(module as *const Module)));
+        rt::set_callback_hook(Some(callback_hook));
+        self.stack.reserve(1 << 16);
+        let r = self.call_with(module.entry, &[NyValue::int(argc), NyValue::int(argv)])?;
+        Ok(r.payload)
+    }
+
+    /// Calls `fid` with argument values (its parameter count is checked by validation for
+    /// `FuncAddr` targets and the entry).
+    fn call_with(&mut self, fid: FuncId, args: &[NyValue]) -> R<NyValue> {
+        let f = self.module.func(fid);
+        if f.params.len() != args.len() {
+            return Err(internal(f, format!("called with {} arguments", args.len())));
+        }
         let base = self.stack.len();
         self.stack.resize(base + f.values.len(), NyValue::NULL);
-        self.stack[base + f.params[0].index()] = NyValue::int(argc);
-        self.stack[base + f.params[1].index()] = NyValue::int(argv);
-        let r = self.exec(module.entry, base)?;
+        for (p, a) in f.params.iter().zip(args) {
+            self.stack[base + p.index()] = *a;
+        }
+        let r = self.exec(fid, base);
         self.stack.truncate(base);
-        Ok(r.payload)
+        r
     }
 
     #[inline(always)]
@@ -233,9 +297,29 @@ impl<'m> Interp<'m> {
             }
             InstKind::InitRuntime { argc, argv } => {
                 let (c, v) = (self.get(base, *argc).payload, self.get(base, *argv).payload);
-                rt::nyrt_init(c, v, self.meta.as_ptr() as i64, self.meta.len() as i64);
+                // The runtime copies what it needs from the blob.
+                let meta = self.module.runtime_metadata();
+                rt::nyrt_init(c, v, meta.as_ptr() as i64, meta.len() as i64);
                 NyValue::NULL
             }
+            InstKind::FieldLoad { obj, slot } => {
+                let p = self.slot_ptr(f, base, *obj, *slot)?;
+                // SAFETY: `slot_ptr` checked that `obj` is a live instance with more than
+                // `slot` slots; slot `slot` is two initialised i64 words at this address.
+                unsafe { NyValue::new(*p, *p.add(1)) }
+            }
+            InstKind::FieldStore { obj, slot, value } => {
+                let p = self.slot_ptr(f, base, *obj, *slot)?;
+                let v = self.get(base, *value);
+                // SAFETY: as for `FieldLoad`; the runtime owns the memory, the MIR around the
+                // store does the reference counting.
+                unsafe {
+                    *p = v.tag;
+                    *p.add(1) = v.payload;
+                }
+                NyValue::NULL
+            }
+            InstKind::FuncAddr(func) => NyValue::int(FUNC_ADDR_TAG | func.index() as i64),
             InstKind::Call { .. } => {
                 return Err(internal(f, "Call must be handled by the frame loop".into()))
             }
@@ -243,7 +327,11 @@ impl<'m> Interp<'m> {
             | InstKind::Unary { .. }
             | InstKind::Truthy(_)
             | InstKind::Print(_)
-            | InstKind::MethodCall { .. } => {
+            | InstKind::MethodCall { .. }
+            | InstKind::Retain(_)
+            | InstKind::Release(_)
+            | InstKind::FieldGet { .. }
+            | InstKind::FieldSet { .. } => {
                 return Err(internal(
                     f,
                     format!("generic instruction {:?} reached the VM", inst.kind),
@@ -254,6 +342,22 @@ impl<'m> Interp<'m> {
             self.set(base, r, result);
         }
         Ok(())
+    }
+
+    /// The address of field slot `slot` of instance `obj`, after checking (unlike native code,
+    /// which trusts the MIR) that `obj` really is an instance with that many slots.
+    fn slot_ptr(&self, f: &Function, base: usize, obj: ValueId, slot: u32) -> R<*mut i64> {
+        let o = self.get(base, obj);
+        match rt::instance_slot_count(o) {
+            Some(n) if (slot as usize) < n => {
+                let off = INSTANCE_FIELDS_OFFSET + SLOT_SIZE * slot as i64;
+                Ok((o.payload + off) as *mut i64)
+            }
+            _ => Err(internal(
+                f,
+                format!("field slot {slot} of a value that is not an instance with that many fields ({o:?})"),
+            )),
+        }
     }
 
     /// A runtime entry point, with arguments marshalled per `RtFn::signature`.
@@ -319,6 +423,48 @@ impl<'m> Interp<'m> {
                 rt::nyrt_call_method(r.tag, r.payload, sym.payload, ptr.payload, argc.payload, site)
             }
             RtFn::ErrorDivZero => rt::nyrt_error_div_zero(site),
+            RtFn::Error => {
+                let m = a(0);
+                rt::nyrt_error(m.tag, m.payload, site)
+            }
+            RtFn::Retain => {
+                let x = a(0);
+                rt::nyrt_retain(x.tag, x.payload);
+                NyValue::NULL
+            }
+            RtFn::Release => {
+                let x = a(0);
+                rt::nyrt_release(x.tag, x.payload);
+                NyValue::NULL
+            }
+            RtFn::NewInstance => rt::nyrt_new_instance(a(0).payload),
+            RtFn::NewArray => rt::nyrt_new_array(),
+            RtFn::NewMap => rt::nyrt_new_map(),
+            RtFn::NewConsole => rt::nyrt_new_console(),
+            RtFn::NewMath => rt::nyrt_new_math(),
+            RtFn::FieldGet => {
+                let (o, sym) = (a(0), a(1));
+                rt::nyrt_field_get(o.tag, o.payload, sym.payload, site)
+            }
+            RtFn::FieldSet => {
+                let (o, sym, v) = (a(0), a(1), a(2));
+                rt::nyrt_field_set(o.tag, o.payload, sym.payload, v.tag, v.payload, site);
+                NyValue::NULL
+            }
+            RtFn::BoxId => {
+                let x = a(0);
+                NyValue::int(rt::nyrt_box_id(x.tag, x.payload))
+            }
+            RtFn::RegisterBox => {
+                rt::nyrt_register_box(a(0).payload, a(1).payload, a(2).payload);
+                NyValue::NULL
+            }
+            RtFn::GlobalGet => rt::nyrt_global_get(a(0).payload),
+            RtFn::GlobalSet => {
+                let x = a(1);
+                rt::nyrt_global_set(a(0).payload, x.tag, x.payload);
+                NyValue::NULL
+            }
         })
     }
 }

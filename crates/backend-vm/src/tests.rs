@@ -72,6 +72,8 @@ fn module(mut funcs: Vec<Function>, strings: Vec<&str>, symbols: Vec<&str>) -> M
         strings: strings.into_iter().map(String::from).collect(),
         sites: vec![Site { line: 1, col: 1, func: "Main.main".into() }],
         symbols: symbols.into_iter().map(String::from).collect(),
+        boxes: vec![],
+        globals: vec![],
     }
 }
 
@@ -379,4 +381,81 @@ fn vm_cannot_emit() {
         Err(BackendError::Unsupported(_))
     ));
     assert_eq!(VmBackend.name(), "vm");
+}
+
+/// A user box `P { x }` with fini and toString thunks: field slots are read and written in the
+/// runtime's memory, the runtime calls back into the interpreter (re-entrantly, from inside
+/// `nyrt_release` and `nyrt_print`), and fini runs exactly once on the last release.
+#[test]
+fn instances_fields_and_callbacks() {
+    let inst = Type::Instance(BoxId(0));
+    let mut main = FB::new("Main.main", &[], Type::Int);
+    let id = main.int(B0, 0);
+    let fa = main.ins(B0, Type::Int, InstKind::FuncAddr(FuncId(1)));
+    let ta = main.ins(B0, Type::Int, InstKind::FuncAddr(FuncId(2)));
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::RegisterBox, args: vec![id, fa, ta] });
+    let p = main.ins(B0, inst, InstKind::RtCall { func: RtFn::NewInstance, args: vec![id] });
+    let five = main.int(B0, 5);
+    let d5 = main.ins(B0, Type::Dyn, InstKind::ToDyn(five));
+    main.ins(B0, Type::Void, InstKind::FieldStore { obj: p, slot: 0, value: d5 });
+    let x = main.ins(B0, Type::Dyn, InstKind::FieldLoad { obj: p, slot: 0 });
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Print, args: vec![x] });
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Print, args: vec![p] });
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Retain, args: vec![p] });
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Release, args: vec![p] });
+    let s = main.ins(B0, Type::Str, InstKind::Const(Const::Str(StrId(1))));
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Print, args: vec![s] });
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Release, args: vec![s] });
+    main.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Release, args: vec![p] });
+    let zero = main.int(B0, 0);
+    main.term(B0, Terminator::Return(zero));
+
+    let mut fini = FB::new("P.fini$thunk", &[inst], Type::Dyn);
+    let s = fini.ins(B0, Type::Str, InstKind::Const(Const::Str(StrId(0))));
+    fini.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Print, args: vec![s] });
+    fini.ins(B0, Type::Void, InstKind::RtCall { func: RtFn::Release, args: vec![s] });
+    let null = fini.ins(B0, Type::Void, InstKind::Const(Const::Null));
+    fini.term(B0, Terminator::Return(null));
+
+    let mut ts = FB::new("P.toString$thunk", &[inst], Type::Dyn);
+    let me = ts.param(0);
+    let x = ts.ins(B0, Type::Dyn, InstKind::FieldLoad { obj: me, slot: 0 });
+    ts.term(B0, Terminator::Return(x));
+
+    let mut m = module(vec![main.f, fini.f, ts.f], vec!["fini", "still alive"], vec![]);
+    m.boxes.push(BoxDef {
+        name: "P".into(),
+        is_static: false,
+        parent: None,
+        fields: vec!["x".into()],
+        methods: vec![],
+        constructors: vec![],
+        fini_thunk: Some(FuncId(1)),
+        to_string_thunk: Some(FuncId(2)),
+    });
+    let (code, out) = crate::run_captured(&m, &["test.nyash".into()]).expect("vm run");
+    assert_eq!(code, 0);
+    assert_eq!(out, "5\n5\nstill alive\nfini\n");
+}
+
+#[test]
+fn field_access_on_a_non_instance_is_an_internal_error() {
+    let mut main = FB::new("Main.main", &[], Type::Int);
+    let null = main.ins(B0, Type::Dyn, InstKind::Const(Const::Null));
+    main.ins(B0, Type::Dyn, InstKind::FieldLoad { obj: null, slot: 0 });
+    let zero = main.int(B0, 0);
+    main.term(B0, Terminator::Return(zero));
+    let m = module(vec![main.f], vec![], vec![]);
+    let r = VmBackend.run(&m, &Options::default(), &["test.nyash".into()]);
+    assert!(matches!(r, Err(BackendError::Internal { .. })), "{r:?}");
+
+    // Validation: FieldLoad needs a Boxed operand, FuncAddr a one-parameter function.
+    let mut main = FB::new("Main.main", &[], Type::Int);
+    let i = main.int(B0, 1);
+    main.ins(B0, Type::Dyn, InstKind::FieldLoad { obj: i, slot: 0 });
+    main.ins(B0, Type::Int, InstKind::FuncAddr(FuncId(0)));
+    main.term(B0, Terminator::Return(i));
+    let m = module(vec![main.f], vec![], vec![]);
+    let r = VmBackend.run(&m, &Options::default(), &["test.nyash".into()]);
+    assert!(matches!(r, Err(BackendError::Internal { .. })), "{r:?}");
 }

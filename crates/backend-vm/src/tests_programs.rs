@@ -226,3 +226,64 @@ fn perf_fib_and_loop() {
         eprintln!("vm {name}: {:?} exit {code} out {out:?}", t.elapsed());
     }
 }
+
+#[test]
+fn boxes_collections_and_fini() {
+    let src = r#"
+box Node {
+    name
+    next
+    birth(n) { me.name = n }
+    fini() { print("fini " + me.name) }
+    toString() { return "Node(" + me.name + ")" }
+}
+box Counter {
+    count
+    birth() { me.count = 0 }
+    inc() { me.count = me.count + 1  return me }
+}
+static box Main {
+    total
+    main(args) {
+        local a = new Node("a")
+        local b = new Node("b")
+        a.next = b
+        print(a)
+        print("x" + a.next)
+        local arr = new ArrayBox()
+        arr.push(1)
+        arr.push("two")
+        arr.push(a)
+        print(arr)
+        local m = new MapBox()
+        m.set("k", arr)
+        m.set(2, 3.5)
+        print(m)
+        print(m.keys())
+        local c = new Counter()
+        c.inc().inc()
+        print(c.count)
+        Main.total = 40
+        me.total = me.total + 2
+        print(Main.total)
+        local con = new ConsoleBox()
+        con.log("logged")
+        local math = new MathBox()
+        print(math.sqrt(16))
+        print(math.min(3, 2))
+        a.extra = "undeclared"
+        print(a.extra)
+        print(a.missing)
+        b = null
+        print("b dropped")
+        arr.clear()
+        m.clear()
+        print("end")
+        return 0
+    }
+}
+"#;
+    let expected = "Node(a)\nxNode(b)\n[1, two, Node(a)]\n{k: [1, two, Node(a)], 2: 3.5}\n[k, 2]\n\
+        2\n42\nlogged\n4\n2\nundeclared\nnull\nb dropped\nend\nfini a\nfini b\n";
+    assert_eq!(run(src), (0, expected.to_string()));
+}

@@ -22,6 +22,15 @@ pub(crate) fn validate(m: &Module) -> Result<(), BackendError> {
     Ok(())
 }
 
+/// Checks that `v` (already range-checked) has a Boxed representation.
+fn boxed(f: &Function, v: nyash_mir::ValueId) -> Result<(), BackendError> {
+    if f.ty(v).repr() == nyash_mir::Repr::Boxed {
+        Ok(())
+    } else {
+        Err(err(f, format!("{v} is used as a box but has type {}", f.ty(v).name())))
+    }
+}
+
 fn validate_func(m: &Module, f: &Function) -> Result<(), BackendError> {
     let nv = f.values.len();
     let val = |v: nyash_mir::ValueId| -> Result<(), BackendError> {
@@ -92,6 +101,22 @@ fn validate_func(m: &Module, f: &Function) -> Result<(), BackendError> {
                 InstKind::RtCall { func, args } if func.signature().params.len() != args.len() => {
                     return Err(err(f, format!("{} called with {} args", func.name(), args.len())));
                 }
+                InstKind::FieldLoad { obj, .. } => boxed(f, *obj)?,
+                InstKind::FieldStore { obj, value, .. } => {
+                    boxed(f, *obj)?;
+                    boxed(f, *value)?;
+                }
+                // Only runtime callbacks take function addresses; they are called with `me`.
+                InstKind::FuncAddr(func) => match m.funcs.get(func.index()) {
+                    Some(g) if g.params.len() == 1 => {}
+                    Some(g) => {
+                        return Err(err(
+                            f,
+                            format!("FuncAddr of {} which does not take 1 param", g.name),
+                        ))
+                    }
+                    None => return Err(err(f, format!("FuncAddr of {func}, out of range"))),
+                },
                 _ => {}
             }
         }

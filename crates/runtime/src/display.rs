@@ -1,13 +1,35 @@
-//! Display forms (LANGUAGE.md §5): what `print`, string `+` and `toString()` produce.
+//! Display forms (LANGUAGE.md §5): what `print`, string `+`, `join` and `toString()` produce.
+//! Instances use their box's registered `toString` callback, which may re-enter the runtime, so
+//! no borrow is held while displaying nested values (elements are snapshotted and retained).
 
+use crate::rc::{release, release_all};
 use crate::value::{view, NyValue, V};
 use std::cell::RefCell;
 use std::fmt::Write;
 
 thread_local! {
-    /// Arrays currently being displayed, so a self-containing array prints `[...]` instead of
-    /// recursing forever.
+    /// Containers and instances currently being displayed, so a cycle prints `[...]`, `{...}`
+    /// or the box name instead of recursing forever.
     static IN_PROGRESS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks `key` as being displayed; false if it already is (a cycle).
+fn enter(key: usize) -> bool {
+    IN_PROGRESS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.contains(&key) {
+            false
+        } else {
+            p.push(key);
+            true
+        }
+    })
+}
+
+fn leave() {
+    IN_PROGRESS.with(|p| {
+        p.borrow_mut().pop();
+    });
 }
 
 /// Appends the display form of `v` to `out`.
@@ -21,34 +43,61 @@ pub fn write_display(out: &mut String, v: NyValue) {
         V::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         V::Str(s) => out.push_str(s.as_str()),
         V::Array(a) => {
-            let key = a as *const _ as usize;
-            let cyclic = IN_PROGRESS.with(|p| {
-                let mut p = p.borrow_mut();
-                if p.contains(&key) {
-                    true
-                } else {
-                    p.push(key);
-                    false
-                }
-            });
-            if cyclic {
+            if !enter(v.payload as usize) {
                 out.push_str("[...]");
                 return;
             }
             out.push('[');
-            // Copy the items out so no borrow is held while displaying nested values.
-            let items = a.items.borrow().clone();
+            let items = a.snapshot();
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
                 write_display(out, *item);
             }
+            release_all(items);
             out.push(']');
-            IN_PROGRESS.with(|p| {
-                p.borrow_mut().pop();
-            });
+            leave();
         }
+        V::Map(m) => {
+            if !enter(v.payload as usize) {
+                out.push_str("{...}");
+                return;
+            }
+            out.push('{');
+            let entries = m.snapshot();
+            for (i, (k, val)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match k {
+                    crate::map::MapKey::Int(n) => {
+                        let _ = write!(out, "{n}");
+                    }
+                    crate::map::MapKey::Str(s) => out.push_str(s),
+                }
+                out.push_str(": ");
+                write_display(out, *val);
+            }
+            release_all(entries.into_iter().map(|e| e.1));
+            out.push('}');
+            leave();
+        }
+        V::Instance(obj) => {
+            let to_string = crate::state::to_string_fn(obj.box_id());
+            match to_string {
+                Some(f) if enter(v.payload as usize) => {
+                    // `v` is borrowed by the callback; the caller keeps it alive.
+                    let r = crate::callback::call(f, v);
+                    write_display(out, r);
+                    release(r);
+                    leave();
+                }
+                _ => out.push_str(&crate::meta::box_name(obj.box_id())),
+            }
+        }
+        V::Console => out.push_str("ConsoleBox"),
+        V::Math => out.push_str("MathBox"),
     }
 }
 

@@ -51,3 +51,10 @@ pub fn guard<R>(f: impl FnOnce() -> R) -> R {
 pub extern "C" fn nyrt_error_div_zero(site: i64) -> ! {
     runtime_error(site, "division by zero")
 }
+
+/// A runtime error whose message the compiler built (the display form of `msg`); never returns.
+#[no_mangle]
+pub extern "C" fn nyrt_error(tag: i64, payload: i64, site: i64) -> ! {
+    let msg = guard(|| crate::display::to_display_string(crate::value::NyValue::new(tag, payload)));
+    runtime_error(site, &msg)
+}

@@ -45,26 +45,41 @@ pub fn with_captured_stdout<R>(f: impl FnOnce() -> R) -> (R, String) {
     (r, text.unwrap_or_default())
 }
 
+/// Appends program output (to the test capture buffer if one is active, else to stdout).
+pub(crate) fn write_stdout(text: &str) {
+    let captured = CAPTURE.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(out) = c.as_mut() else { return false };
+        out.push_str(text);
+        true
+    });
+    if captured {
+        return;
+    }
+    let mut buf = lock();
+    buf.push_str(text);
+    if buf.len() >= FLUSH_AT {
+        write_out(&mut buf);
+    }
+}
+
+/// Writes `text` to stderr after flushing pending stdout (ConsoleBox `warn`/`error`).
+pub(crate) fn write_stderr(text: &str) {
+    flush_stdout();
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(text.as_bytes());
+    let _ = e.flush();
+}
+
 /// Prints the display form of a value and a newline.
 #[no_mangle]
 pub extern "C" fn nyrt_print(tag: i64, payload: i64) {
     guard(|| {
-        let captured = CAPTURE.with(|c| {
-            let mut c = c.borrow_mut();
-            let Some(out) = c.as_mut() else { return false };
-            write_display(out, NyValue::new(tag, payload));
-            out.push('\n');
-            true
-        });
-        if captured {
-            return;
-        }
-        let mut buf = lock();
-        write_display(&mut buf, NyValue::new(tag, payload));
-        buf.push('\n');
-        if buf.len() >= FLUSH_AT {
-            write_out(&mut buf);
-        }
+        // Built before taking any lock: an instance's `toString` may itself print.
+        let mut text = String::new();
+        write_display(&mut text, NyValue::new(tag, payload));
+        text.push('\n');
+        write_stdout(&text);
     })
 }
 

@@ -19,6 +19,19 @@ pub(crate) struct Meta {
     pub methods: Vec<Method>,
     /// argv[1..].
     pub args: Vec<String>,
+    /// User boxes by box id (`B` lines).
+    pub boxes: Vec<BoxMeta>,
+    /// Static-box field names by global index (`G` lines).
+    pub globals: Vec<String>,
+}
+
+/// A user box as described by a `B` line.
+#[derive(Debug, Default)]
+pub(crate) struct BoxMeta {
+    pub name: String,
+    pub parent: Option<usize>,
+    /// Every field slot, inherited ones first.
+    pub fields: Vec<String>,
 }
 
 thread_local! {
@@ -51,8 +64,21 @@ pub(crate) fn site_location(site: i64) -> Option<String> {
     })
 }
 
+/// The name of box `id` (for messages and display).
+pub(crate) fn box_name(id: usize) -> String {
+    with_meta(|m| m.and_then(|m| m.boxes.get(id)).map(|b| b.name.clone()))
+        .unwrap_or_else(|| format!("<box #{id}>"))
+}
+
+/// The name of symbol `sym` (a method or field name).
+pub(crate) fn sym_name(sym: i64) -> String {
+    with_meta(|m| m.and_then(|m| m.syms.get(usize::try_from(sym).ok()?).cloned()))
+        .unwrap_or_else(|| format!("<symbol #{sym}>"))
+}
+
 /// Parses the blob described at `Module::runtime_metadata`: `F\t<file>`,
-/// `S\t<line>\t<col>\t<func>` per site and `M\t<name>` per symbol, one per line.
+/// `S\t<line>\t<col>\t<func>` per site, `M\t<name>` per symbol,
+/// `B\t<name>\t<parent id or ->\t<field>,<field>…` per box and `G\t<name>` per global.
 pub(crate) fn parse_metadata(text: &str) -> Meta {
     let mut m = Meta::default();
     for line in text.split('\n') {
@@ -72,6 +98,19 @@ pub(crate) fn parse_metadata(text: &str) -> Meta {
                 m.methods.push(Method::from_name(rest));
                 m.syms.push(rest.to_string());
             }
+            "B" => {
+                let mut f = rest.splitn(3, '\t');
+                let name = f.next().unwrap_or("").to_string();
+                let parent = f.next().and_then(|x| x.parse().ok());
+                let fields = f.next().unwrap_or("");
+                let fields = if fields.is_empty() {
+                    Vec::new()
+                } else {
+                    fields.split(',').map(str::to_string).collect()
+                };
+                m.boxes.push(BoxMeta { name, parent, fields });
+            }
+            "G" => m.globals.push(rest.to_string()),
             _ => {}
         }
     }
@@ -115,6 +154,8 @@ pub extern "C" fn nyrt_init(argc: i64, argv: i64, meta_ptr: i64, meta_len: i64) 
         };
         let mut meta = parse_metadata(&text);
         meta.args = argv_strings.into_iter().skip(1).collect();
+        crate::rc::set_rc_check(std::env::var_os("NYASH_RC_CHECK").is_some_and(|v| v == "1"));
+        crate::state::reset(&meta);
         let meta = Arc::new(meta);
         *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(meta.clone());
         CURRENT.with(|c| *c.borrow_mut() = Some(meta));

@@ -83,8 +83,9 @@ pub(crate) fn values_equal(a: NyValue, b: NyValue) -> bool {
         (V::Null, V::Null) => true,
         (V::Bool(x), V::Bool(y)) => x == y,
         (V::Str(x), V::Str(y)) => x.as_str() == y.as_str(),
-        (V::Array(x), V::Array(y)) => std::ptr::eq(x, y),
-        _ => false,
+        (V::Null | V::Int(_) | V::Float(_) | V::Bool(_) | V::Str(_), _) => false,
+        // Boxes: identity (same object).
+        _ => a.tag == b.tag && a.payload == b.payload,
     }
 }
 
@@ -107,9 +108,7 @@ pub(crate) fn truthy(a: NyValue, site: i64) -> bool {
         V::Int(i) => i != 0,
         V::Float(f) => f != 0.0,
         V::Str(s) => s.char_len() != 0,
-        V::Null | V::Array(_) => {
-            runtime_error(site, &format!("cannot use {} as a condition", type_name(a)))
-        }
+        _ => runtime_error(site, &format!("cannot use {} as a condition", type_name(a))),
     }
 }
 

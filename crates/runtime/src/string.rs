@@ -28,10 +28,6 @@ impl StrObj {
     pub fn is_ascii(&self) -> bool {
         self.char_len == self.byte_len
     }
-    #[allow(dead_code)] // read by reference counting (next issue)
-    pub fn header(&self) -> &Header {
-        &self.hdr
-    }
 }
 
 fn layout_for(len: usize) -> Layout {
@@ -61,6 +57,17 @@ pub fn alloc_str(s: &str) -> *mut StrObj {
         });
         std::ptr::copy_nonoverlapping(s.as_ptr(), p.add(1) as *mut u8, s.len());
         p
+    }
+}
+
+/// Frees a string whose count reached 0 (`keep`: RC checking, only poison it).
+///
+/// # Safety
+/// `p` must come from `alloc_str` and have no remaining references.
+pub unsafe fn free_str(p: *mut StrObj, keep: bool) {
+    if !keep {
+        let layout = layout_for((*p).byte_len as usize);
+        std::alloc::dealloc(p as *mut u8, layout);
     }
 }
 

@@ -1,64 +1,168 @@
-//! ArrayBox methods (LANGUAGE.md §6); the subset needed before `new ArrayBox()` exists.
+//! ArrayBox methods (LANGUAGE.md §6). The array owns one reference per element: storing
+//! methods retain what they store and release what they overwrite or drop; `get` returns a
+//! new reference, `pop`/`remove` hand the array's reference to the caller.
 
 use super::{Call, Method};
 use crate::array::ArrayObj;
 use crate::display::{to_display_string, write_display};
 use crate::ops::values_equal;
-use crate::value::NyValue;
+use crate::rc::{release, release_all, retain};
+use crate::value::{type_name, view, NyValue, V};
+use std::cmp::Ordering;
+
+/// Clamps a position into `0..=len` (like `substring`).
+fn clamp(i: i64, len: usize) -> usize {
+    i.clamp(0, len as i64) as usize
+}
 
 pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue {
+    let len = || a.items.borrow().len();
+    let out_of_range =
+        |i: i64, len: usize| -> ! { c.error(&format!("index {i} out of range (length {len})")) };
     match (m, c.args.len()) {
-        (Method::Length, 0) | (Method::Size, 0) => NyValue::int(a.items.borrow().len() as i64),
-        (Method::IsEmpty, 0) => NyValue::bool(a.items.borrow().is_empty()),
+        (Method::Length, 0) | (Method::Size, 0) => NyValue::int(len() as i64),
+        (Method::IsEmpty, 0) => NyValue::bool(len() == 0),
         (Method::Get, 1) => {
             let i = c.int(0);
             let items = a.items.borrow();
-            usize::try_from(i).ok().and_then(|i| items.get(i).copied()).unwrap_or(NyValue::NULL)
+            let v = usize::try_from(i).ok().and_then(|i| items.get(i).copied());
+            let v = v.unwrap_or(NyValue::NULL);
+            retain(v);
+            v
         }
         (Method::Set, 2) => {
             let i = c.int(0);
-            let mut items = a.items.borrow_mut();
-            let len = items.len();
-            match usize::try_from(i).ok().filter(|&i| i < len) {
-                Some(i) => items[i] = c.args[1],
-                None => {
-                    drop(items);
-                    c.error(&format!("index {i} out of range (length {len})"))
-                }
-            }
+            let v = c.args[1];
+            let n = len();
+            let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else { out_of_range(i, n) };
+            retain(v);
+            let old = std::mem::replace(&mut a.items.borrow_mut()[i], v);
+            release(old);
             NyValue::NULL
         }
         (Method::Push, 1) => {
+            retain(c.args[0]);
             a.items.borrow_mut().push(c.args[0]);
             NyValue::NULL
         }
-        (Method::Pop, 0) => a.items.borrow_mut().pop().unwrap_or(NyValue::NULL),
+        (Method::Pop, 0) => {
+            let v = a.items.borrow_mut().pop();
+            v.unwrap_or(NyValue::NULL)
+        }
+        (Method::Insert, 2) => {
+            let i = c.int(0);
+            let n = len();
+            let Some(i) = usize::try_from(i).ok().filter(|&i| i <= n) else { out_of_range(i, n) };
+            retain(c.args[1]);
+            a.items.borrow_mut().insert(i, c.args[1]);
+            NyValue::NULL
+        }
+        (Method::Remove, 1) => {
+            let i = c.int(0);
+            let n = len();
+            let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else { out_of_range(i, n) };
+            // The array's reference moves to the caller.
+            let removed = a.items.borrow_mut().remove(i);
+            removed
+        }
         (Method::Clear, 0) => {
-            a.items.borrow_mut().clear();
+            let items = std::mem::take(&mut *a.items.borrow_mut());
+            release_all(items);
             NyValue::NULL
         }
         (Method::Contains, 1) => {
-            let items = a.items.borrow().clone();
+            let items = a.items.borrow();
             NyValue::bool(items.iter().any(|x| values_equal(*x, c.args[0])))
         }
         (Method::IndexOf, 1) => {
-            let items = a.items.borrow().clone();
+            let items = a.items.borrow();
             let pos = items.iter().position(|x| values_equal(*x, c.args[0]));
             NyValue::int(pos.map(|p| p as i64).unwrap_or(-1))
         }
         (Method::Join, 1) => {
-            let sep = c.str(0).as_str();
-            let items = a.items.borrow().clone();
+            let sep = c.str(0).as_str().to_string();
+            let items = a.snapshot();
             let mut out = String::new();
             for (i, x) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(sep);
+                    out.push_str(&sep);
                 }
                 write_display(&mut out, *x);
             }
+            release_all(items);
             NyValue::str(&out)
+        }
+        (Method::Slice, 1 | 2) => {
+            let items = a.items.borrow();
+            let n = items.len();
+            let from = clamp(c.int(0), n);
+            let to = if c.args.len() == 2 { clamp(c.int(1), n) } else { n };
+            let part: Vec<NyValue> = if from < to { items[from..to].to_vec() } else { Vec::new() };
+            part.iter().for_each(|v| retain(*v));
+            NyValue::array(part)
+        }
+        (Method::Reverse, 0) => {
+            a.items.borrow_mut().reverse();
+            NyValue::NULL
+        }
+        (Method::Sort, 0) => {
+            sort(a, c);
+            NyValue::NULL
         }
         (Method::ToString, 0) => NyValue::str(&to_display_string(recv)),
         _ => c.unknown(),
+    }
+}
+
+/// Sort keys: all numbers (Int and Float compared numerically) or all Strings.
+#[derive(Clone, Copy, PartialEq)]
+enum Class {
+    Number,
+    Str,
+    Other,
+}
+
+fn class(v: NyValue) -> Class {
+    match view(v) {
+        V::Int(_) | V::Float(_) => Class::Number,
+        V::Str(_) => Class::Str,
+        _ => Class::Other,
+    }
+}
+
+fn cmp_numbers(x: NyValue, y: NyValue) -> Ordering {
+    match (view(x), view(y)) {
+        (V::Int(p), V::Int(q)) => p.cmp(&q),
+        (V::Int(p), V::Float(q)) => (p as f64).total_cmp(&q),
+        (V::Float(p), V::Int(q)) => p.total_cmp(&(q as f64)),
+        (V::Float(p), V::Float(q)) => p.total_cmp(&q),
+        _ => Ordering::Equal,
+    }
+}
+
+fn cmp_strings(x: NyValue, y: NyValue) -> Ordering {
+    match (view(x), view(y)) {
+        // UTF-8 byte order is Unicode scalar value order.
+        (V::Str(p), V::Str(q)) => p.as_str().cmp(q.as_str()),
+        _ => Ordering::Equal,
+    }
+}
+
+/// Sorts in place (stable), or reports the first pair of elements that cannot be compared.
+fn sort(a: &ArrayObj, c: &Call) {
+    let mut items = a.items.borrow_mut();
+    let Some(&first) = items.first() else { return };
+    let k = class(first);
+    for &x in items.iter().skip(1) {
+        if k == Class::Other || class(x) != k {
+            let msg = format!("cannot compare {} and {}", type_name(first), type_name(x));
+            drop(items);
+            c.error(&msg);
+        }
+    }
+    match k {
+        Class::Number => items.sort_by(|x, y| cmp_numbers(*x, *y)),
+        Class::Str => items.sort_by(|x, y| cmp_strings(*x, *y)),
+        Class::Other => {}
     }
 }

@@ -1,13 +1,19 @@
 //! `nyrt_call_method`: dynamic method dispatch on builtin values by receiver type, method name
-//! (pre-resolved from the metadata's symbol table) and argument count.
+//! (pre-resolved from the metadata's symbol table) and argument count. Arguments are borrowed;
+//! every result is owned (+1) by the caller.
 
 mod array;
+mod console;
+mod map;
+mod math;
 mod number;
 mod string;
 
+use crate::display::to_display_string;
 use crate::error::{guard, runtime_error};
 use crate::meta::with_meta;
 use crate::value::{type_name, view, NyValue, V};
+use std::borrow::Cow;
 
 macro_rules! methods {
     ($($variant:ident = $name:literal,)*) => {
@@ -58,6 +64,24 @@ methods! {
     Set = "set",
     Clear = "clear",
     Join = "join",
+    Insert = "insert",
+    Remove = "remove",
+    Slice = "slice",
+    Reverse = "reverse",
+    Sort = "sort",
+    Has = "has",
+    Delete = "delete",
+    Keys = "keys",
+    Values = "values",
+    Log = "log",
+    Println = "println",
+    Print = "print",
+    Warn = "warn",
+    Error = "error",
+    Sin = "sin",
+    Cos = "cos",
+    Tan = "tan",
+    Exp = "exp",
 }
 
 /// One method call in progress: used for argument checks and error messages.
@@ -65,8 +89,8 @@ pub(crate) struct Call<'a> {
     pub sym: i64,
     pub args: &'a [NyValue],
     pub site: i64,
-    /// Receiver type name (`String`, `Int`, ...).
-    pub ty: &'static str,
+    /// Receiver type name (`String`, `Int`, ..., or a user box name).
+    pub ty: Cow<'static, str>,
 }
 
 impl Call<'_> {
@@ -89,7 +113,7 @@ impl Call<'_> {
         runtime_error(self.site, &format!("{}.{}: {}", self.ty, self.name(), msg))
     }
 
-    fn bad_arg(&self, i: usize, want: &str) -> ! {
+    pub fn bad_arg(&self, i: usize, want: &str) -> ! {
         self.error(&format!("argument {} must be {}, got {}", i + 1, want, type_name(self.args[i])))
     }
 
@@ -138,6 +162,14 @@ pub(crate) fn call_method(recv: NyValue, sym: i64, args: &[NyValue], site: i64) 
             _ => c.unknown(),
         },
         V::Array(a) => array::call(recv, a, method, &c),
+        V::Map(m) => map::call(recv, m, method, &c),
+        V::Console => console::call(recv, method, &c),
+        V::Math => math::call(recv, method, &c),
+        // User methods were dispatched by compiled code; only the builtin `toString` is left.
+        V::Instance(_) => match (method, args.len()) {
+            (Method::ToString, 0) => NyValue::str(&to_display_string(recv)),
+            _ => c.unknown(),
+        },
     }
 }
 
