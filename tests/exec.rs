@@ -76,12 +76,31 @@ pub struct Outcome {
 
 /// Runs `case` in `mode`: `nyash run` for the VM and JITs; `nyash build` then the binary for
 /// AOT (their outputs are concatenated, so build-time warnings land in stderr as with `run`).
+/// The vm and cranelift-jit runs check reference counts (`NYASH_RC_CHECK=1`: use after free
+/// and double release end the program with exit 101); the other modes keep the normal free
+/// path, so both are exercised by every corpus program.
 pub fn run_case(cli: &Cli, case: &Case, mode: Mode, args: &[String], timeout: Duration) -> Outcome {
+    let rc_check = matches!(mode, Mode::Vm | Mode::CraneliftJit);
+    run_case_with(cli, case, mode, args, timeout, rc_check, &mut run_with_timeout)
+}
+
+/// `run_case` with the choice of RC checking and of how each child process is run: `run` gets
+/// every command (for AOT: the build, then the executable — the last call is the program).
+pub fn run_case_with(
+    cli: &Cli,
+    case: &Case,
+    mode: Mode,
+    args: &[String],
+    timeout: Duration,
+    rc_check: bool,
+    run: &mut dyn FnMut(Command, Duration) -> Outcome,
+) -> Outcome {
     let mut flags = vec![format!("--backend={}", mode.backend()), "--verify".to_string()];
     if !mode.aot() {
         let mut cmd = cli.command();
+        set_rc_check(&mut cmd, rc_check);
         cmd.args(&flags).arg("run").arg(&case.file_name).args(args).current_dir(&case.dir);
-        return run_with_timeout(cmd, timeout);
+        return run(cmd, timeout);
     }
 
     let scratch = match ScratchDir::new() {
@@ -98,19 +117,30 @@ pub fn run_case(cli: &Cli, case: &Case, mode: Mode, args: &[String], timeout: Du
     flags.extend(["build".to_string(), case.file_name.clone(), "-o".to_string()]);
     let mut cmd = cli.command();
     cmd.args(&flags).arg(&binary).current_dir(&case.dir);
-    let build = run_with_timeout(cmd, timeout);
+    let build = run(cmd, timeout);
     if build.exit != Ok(0) {
         return build;
     }
     let mut cmd = Command::new(&binary);
+    set_rc_check(&mut cmd, rc_check);
     // argv[0] is the source file name, as `nyash run` gives it.
     cmd.arg0(OsStr::new(&case.file_name)).args(args).current_dir(&case.dir);
-    let mut run = run_with_timeout(cmd, timeout);
+    let mut run = run(cmd, timeout);
     let mut stdout = build.stdout;
     stdout.append(&mut run.stdout);
     let mut stderr = build.stderr;
     stderr.append(&mut run.stderr);
     Outcome { stdout, stderr, exit: run.exit }
+}
+
+/// Sets or clears the runtime's debug reference-count checking for a child (an inherited
+/// setting must not leak into runs that want the normal free path).
+fn set_rc_check(cmd: &mut Command, on: bool) {
+    if on {
+        cmd.env("NYASH_RC_CHECK", "1");
+    } else {
+        cmd.env_remove("NYASH_RC_CHECK");
+    }
 }
 
 /// Runs `cmd` with stdin closed and stdout/stderr captured; kills it after `timeout`.

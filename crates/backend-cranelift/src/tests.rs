@@ -73,6 +73,8 @@ fn module_with_entry(
         strings,
         sites: vec![Site { line: 3, col: 7, func: "Main.main".into() }],
         symbols,
+        boxes: vec![],
+        globals: vec![],
     }
 }
 
@@ -333,6 +335,81 @@ fn build_and_run(m: &Module, name: &str, args: &[&str]) -> (i32, String, String)
     )
 }
 
+/// A user box `Pair { a, b }` whose `toString` thunk (called back by the runtime through its
+/// `FuncAddr`, registered with `nyrt_register_box`) returns field `b`. Main stores 7 into slot
+/// 0 and "abc" into slot 1 (then overwrites slot 1 with "abcdef"), prints `"" + pair` (the
+/// runtime calls the thunk: "abcdef") and returns `a + ("" + pair).length()` = 13 (the
+/// default display "Pair" would give 11).
+fn instance_module() -> Module {
+    let pair = Type::Instance(BoxId(0));
+    let (mut main, _) = FnBuilder::new("Main.main", &[], Type::Dyn);
+    let zero = main.int(B0, 0);
+    let obj = main.ins(B0, pair, InstKind::RtCall { func: RtFn::NewInstance, args: vec![zero] });
+    let seven = main.int(B0, 7);
+    let seven = main.ins(B0, Type::Dyn, InstKind::ToDyn(seven));
+    main.ins_void(B0, InstKind::FieldStore { obj, slot: 0, value: seven });
+    for text in [StrId(0), StrId(1)] {
+        let s = main.ins(B0, Type::Str, InstKind::Const(Const::Str(text)));
+        let old = main.ins(B0, Type::Dyn, InstKind::FieldLoad { obj, slot: 1 });
+        main.ins_void(B0, InstKind::FieldStore { obj, slot: 1, value: s });
+        main.ins_void(B0, InstKind::RtCall { func: RtFn::Release, args: vec![old] });
+    }
+    let a = main.ins(B0, Type::Dyn, InstKind::FieldLoad { obj, slot: 0 });
+    let empty = main.ins(B0, Type::Str, InstKind::Const(Const::Str(StrId(2))));
+    let shown =
+        main.ins(B0, Type::Dyn, InstKind::RtCall { func: RtFn::Add, args: vec![empty, obj] });
+    main.ins_void(B0, InstKind::RtCall { func: RtFn::Print, args: vec![shown] });
+    let len = main.ins(
+        B0,
+        Type::Dyn,
+        InstKind::DynMethodCall { recv: shown, method: SymId(0), args: vec![] },
+    );
+    let sum = main.ins(B0, Type::Dyn, InstKind::RtCall { func: RtFn::Add, args: vec![a, len] });
+    for v in [shown, empty, obj] {
+        main.ins_void(B0, InstKind::RtCall { func: RtFn::Release, args: vec![v] });
+    }
+    main.term(B0, Terminator::Return(sum));
+
+    let (mut thunk, me) = FnBuilder::new("Pair.toString$thunk", &[pair], Type::Dyn);
+    let b = thunk.ins(B0, Type::Dyn, InstKind::FieldLoad { obj: me[0], slot: 1 });
+    thunk.ins_void(B0, InstKind::RtCall { func: RtFn::Retain, args: vec![b] });
+    thunk.term(B0, Terminator::Return(b));
+
+    let strings = ["abc", "abcdef", ""].map(String::from).to_vec();
+    let mut m =
+        module_with_entry(vec![main.f, thunk.f], strings, vec!["length".into()], |e, bb| {
+            let addr = e.ins(bb, Type::Int, InstKind::FuncAddr(FuncId(1)));
+            let id = e.int(bb, 0);
+            let no_fini = e.int(bb, 0);
+            e.ins_void(
+                bb,
+                InstKind::RtCall { func: RtFn::RegisterBox, args: vec![id, no_fini, addr] },
+            );
+            (bb, e.ins(bb, Type::Dyn, InstKind::Call { func: FuncId(0), args: vec![] }))
+        });
+    m.boxes.push(BoxDef {
+        name: "Pair".into(),
+        is_static: false,
+        parent: None,
+        fields: vec!["a".into(), "b".into()],
+        methods: vec![],
+        constructors: vec![],
+        fini_thunk: None,
+        to_string_thunk: Some(FuncId(1)),
+    });
+    m
+}
+
+#[test]
+fn jit_instance_fields_and_callback_thunk() {
+    assert_eq!(run(&instance_module()), 13);
+    let o0 = Options { opt_level: OptLevel::O0, verify: true };
+    assert_eq!(CraneliftBackend.run(&instance_module(), &o0, &[]).unwrap().exit_code, 13);
+    let clif =
+        CraneliftBackend.emit_text(&instance_module(), &Options::default(), EmitKind::Ir).unwrap();
+    assert!(clif.contains("FuncAddr Pair.toString$thunk") && clif.contains("func_addr"), "{clif}");
+}
+
 #[test]
 fn aot_executables() {
     assert_eq!(build_and_run(&fib_module(), "fib", &[]).0, 55);
@@ -343,6 +420,8 @@ fn aot_executables() {
     let (code, out, err) = build_and_run(&div_zero_module(), "divzero", &[]);
     assert_eq!((code, out.as_str()), (1, ""));
     assert!(err.starts_with("error: ") && err.contains("at test.nyash:3:7 in Main.main"), "{err}");
+    let (code, out, err) = build_and_run(&instance_module(), "instance", &[]);
+    assert_eq!((code, out.as_str()), (13, "abcdef\n"), "{err}");
 }
 
 // ---- source text through the real front end ----

@@ -10,8 +10,10 @@ use inkwell::context::Context;
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{InitializationConfig, Target, TargetMachine};
-use inkwell::types::{PointerType, StructType};
-use inkwell::values::{BasicMetadataValueEnum, CallSiteValue, FunctionValue, PointerValue};
+use inkwell::types::{IntType, PointerType, StructType};
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValueEnum, CallSiteValue, FunctionValue, PointerValue,
+};
 use inkwell::AddressSpace;
 use nyash_mir::OptLevel;
 use std::sync::OnceLock;
@@ -49,6 +51,11 @@ pub(crate) fn byte_ptr_type<'ctx>(ctx: &'ctx Context) -> PointerType<'ctx> {
     ctx.i8_type().ptr_type(AddressSpace::default())
 }
 
+/// `i64*` in LLVM 14 (typed pointers); `ptr` from LLVM 15 on.
+pub(crate) fn word_ptr_type<'ctx>(ctx: &'ctx Context) -> PointerType<'ctx> {
+    ctx.i64_type().ptr_type(AddressSpace::default())
+}
+
 /// A direct call. LLVM 14's inkwell takes anything callable; later versions want the function.
 pub(crate) fn call<'ctx>(
     builder: &Builder<'ctx>,
@@ -69,6 +76,16 @@ pub(crate) fn struct_field_ptr<'ctx>(
     name: &str,
 ) -> Result<PointerValue<'ctx>, BuilderError> {
     builder.build_struct_gep(ptr, index, name)
+}
+
+/// Loads an `i64` from `ptr` (an `i64*`). Opaque pointers need the loaded type passed too.
+pub(crate) fn load_i64<'ctx>(
+    builder: &Builder<'ctx>,
+    _ty: IntType<'ctx>,
+    ptr: PointerValue<'ctx>,
+    name: &str,
+) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+    builder.build_load(ptr, name)
 }
 
 /// The new pass manager's standard pipeline for an optimization level.

@@ -70,6 +70,8 @@ fn module(mut funcs: Vec<Function>, strings: &[&str], symbols: &[&str]) -> Modul
         strings: strings.iter().map(|s| s.to_string()).collect(),
         sites: vec![Site { line: 1, col: 1, func: "Main.main".into() }],
         symbols: symbols.iter().map(|s| s.to_string()).collect(),
+        boxes: vec![],
+        globals: vec![],
     }
 }
 
@@ -283,6 +285,91 @@ fn strings_and_dynamic_method_calls() {
         args[0] = ValueId(2);
     }
     run_all_levels(&m, 13);
+}
+
+/// A user box `Pair { a, b }` whose `toString` thunk (called back by the runtime through its
+/// `FuncAddr`, registered with `nyrt_register_box` by the entry) returns field `b`. Main
+/// stores 7 into slot 0, "abc" then "abcdef" into slot 1, and returns
+/// `a + ("" + pair).length()` = 13 (the default display "Pair" would give 11). The
+/// concatenation makes the runtime call the thunk as `extern "C" fn(i64, i64) -> {i64, i64}`,
+/// at every -O level (where the address escaping must keep LLVM from changing the internal
+/// thunk's calling convention).
+#[test]
+fn instance_fields_and_callback_thunk() {
+    let pair = Type::Instance(BoxId(0));
+    let (mut main, _) = Fb::new("Main.main", &[], Type::Int);
+    let zero = main.int(B0, 0);
+    let obj = main.inst(B0, pair, InstKind::RtCall { func: RtFn::NewInstance, args: vec![zero] });
+    let seven = main.int(B0, 7);
+    let seven = main.inst(B0, Type::Dyn, InstKind::ToDyn(seven));
+    main.effect(B0, InstKind::FieldStore { obj, slot: 0, value: seven });
+    for text in [StrId(0), StrId(1)] {
+        let s = main.inst(B0, Type::Str, InstKind::Const(Const::Str(text)));
+        let old = main.inst(B0, Type::Dyn, InstKind::FieldLoad { obj, slot: 1 });
+        main.effect(B0, InstKind::FieldStore { obj, slot: 1, value: s });
+        main.effect(B0, InstKind::RtCall { func: RtFn::Release, args: vec![old] });
+    }
+    let a = main.inst(B0, Type::Dyn, InstKind::FieldLoad { obj, slot: 0 });
+    let empty = main.inst(B0, Type::Str, InstKind::Const(Const::Str(StrId(2))));
+    let shown =
+        main.inst(B0, Type::Dyn, InstKind::RtCall { func: RtFn::Add, args: vec![empty, obj] });
+    let len = main.inst(
+        B0,
+        Type::Dyn,
+        InstKind::DynMethodCall { recv: shown, method: SymId(0), args: vec![] },
+    );
+    let sum = main.inst(B0, Type::Dyn, InstKind::RtCall { func: RtFn::Add, args: vec![a, len] });
+    for v in [shown, empty, obj] {
+        main.effect(B0, InstKind::RtCall { func: RtFn::Release, args: vec![v] });
+    }
+    // Back to an int for the entry: `sum == 13 ? 13 : 0` through nyrt_eq.
+    let thirteen = main.int(B0, 13);
+    let thirteen_d = main.inst(B0, Type::Dyn, InstKind::ToDyn(thirteen));
+    let ok =
+        main.inst(B0, Type::Bool, InstKind::RtCall { func: RtFn::Eq, args: vec![sum, thirteen_d] });
+    let (done, code) = main.block(&[Type::Int]);
+    let zero = main.int(B0, 0);
+    main.term(B0, branch(ok, done, vec![thirteen], done, vec![zero]));
+    main.term(done, Terminator::Return(code[0]));
+
+    let (mut thunk, me) = Fb::new("Pair.toString$thunk", &[pair], Type::Dyn);
+    let b = thunk.inst(B0, Type::Dyn, InstKind::FieldLoad { obj: me[0], slot: 1 });
+    thunk.effect(B0, InstKind::RtCall { func: RtFn::Retain, args: vec![b] });
+    thunk.term(B0, Terminator::Return(b));
+
+    let mut m = module(vec![main.f, thunk.f], &["abc", "abcdef", ""], &["length"]);
+    let entry = m.entry.index();
+    let e = &mut m.funcs[entry];
+    let addr = e.new_value(Type::Int);
+    let (id, no_fini) = (e.new_value(Type::Int), e.new_value(Type::Int));
+    let site = SiteId(0);
+    let registration = [
+        Inst { result: Some(addr), kind: InstKind::FuncAddr(FuncId(1)), site },
+        Inst { result: Some(id), kind: InstKind::Const(Const::Int(0)), site },
+        Inst { result: Some(no_fini), kind: InstKind::Const(Const::Int(0)), site },
+        Inst {
+            result: None,
+            kind: InstKind::RtCall { func: RtFn::RegisterBox, args: vec![id, no_fini, addr] },
+            site,
+        },
+    ];
+    // Right after InitRuntime, as lowering does.
+    e.blocks[0].insts.splice(1..1, registration);
+    m.boxes.push(BoxDef {
+        name: "Pair".into(),
+        is_static: false,
+        parent: None,
+        fields: vec!["a".into(), "b".into()],
+        methods: vec![],
+        constructors: vec![],
+        fini_thunk: None,
+        to_string_thunk: Some(FuncId(1)),
+    });
+    run_all_levels(&m, 13);
+    let opts = Options { opt_level: OptLevel::O2, verify: true };
+    let ir = LlvmBackend.emit_text(&m, &opts, EmitKind::Ir).unwrap();
+    assert!(ir.contains("ptrtoint") && ir.contains("@\"Pair.toString$thunk\""), "{ir}");
+    assert!(!ir.contains("fastcc"), "{ir}");
 }
 
 #[test]

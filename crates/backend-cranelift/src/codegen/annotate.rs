@@ -102,6 +102,10 @@ pub(super) fn inst_text(mir: &MirModule, inst: &Inst) -> String {
             let name = mir.symbols.get(method.index()).map(String::as_str).unwrap_or("?");
             format!("DynMethodCall {recv}.{name}({})", list(args))
         }
+        InstKind::FuncAddr(func) => match mir.funcs.get(func.index()) {
+            Some(f) => format!("FuncAddr {}", f.name),
+            None => format!("{:?}", inst.kind),
+        },
         kind => format!("{kind:?}"),
     };
     let at = match mir.sites.get(inst.site.index()) {

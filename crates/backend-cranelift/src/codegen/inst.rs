@@ -1,5 +1,6 @@
 //! Lowering of legal MIR instructions to CLIF: constants, arithmetic with Nyash's exact
-//! division semantics, comparisons, boxing, direct calls and runtime calls.
+//! division semantics, comparisons, boxing, direct calls and runtime calls, instance field
+//! slots (plain loads/stores at `nyash_mir::layout` offsets) and function addresses.
 
 use super::function::{CVal, FnLowering, TRAP_NORETURN};
 use super::runtime::abi_types;
@@ -7,7 +8,8 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind};
 use cranelift_module::Module;
 use nyash_mir::{
-    tag, BackendError, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, ValueId,
+    layout, tag, BackendError, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId,
+    ValueId,
 };
 
 impl<M: Module> FnLowering<'_, '_, M> {
@@ -80,11 +82,44 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 self.call_rt(RtFn::Init, words, site)?;
                 return Ok(());
             }
+            InstKind::FieldLoad { obj, slot } => {
+                let (_, ptr) = self.pair(*obj)?;
+                let offset = self.slot_offset(*slot)?;
+                let flags = MemFlagsData::trusted();
+                let t = self.b.ins().load(types::I64, flags, ptr, offset);
+                let p = self.b.ins().load(types::I64, flags, ptr, offset + 8);
+                CVal::Two(t, p)
+            }
+            InstKind::FieldStore { obj, slot, value } => {
+                let (_, ptr) = self.pair(*obj)?;
+                let (t, p) = self.pair(*value)?;
+                let offset = self.slot_offset(*slot)?;
+                let flags = MemFlagsData::trusted();
+                self.b.ins().store(flags, t, ptr, offset);
+                self.b.ins().store(flags, p, ptr, offset + 8);
+                return match inst.result {
+                    None => Ok(()),
+                    Some(r) => Err(self.err(format!("{r}: FieldStore has no result"))),
+                };
+            }
+            InstKind::FuncAddr(callee) => {
+                let Some(&id) = self.declared.funcs.get(callee.index()) else {
+                    return Err(self.err(format!("address of unknown function {callee}")));
+                };
+                // The function keeps the default (C) call convention of `signature`, so the
+                // runtime can call it as `extern "C" fn(i64, i64) -> {i64, i64}`.
+                let fref = self.func_ref(id);
+                CVal::One(self.b.ins().func_addr(types::I64, fref))
+            }
             InstKind::Binary { .. }
             | InstKind::Unary { .. }
             | InstKind::Truthy(_)
             | InstKind::Print(_)
-            | InstKind::MethodCall { .. } => {
+            | InstKind::MethodCall { .. }
+            | InstKind::Retain(_)
+            | InstKind::Release(_)
+            | InstKind::FieldGet { .. }
+            | InstKind::FieldSet { .. } => {
                 return Err(self.err(format!(
                     "generic MIR instruction reached the backend (legalize not run?): {:?}",
                     inst.kind
@@ -92,6 +127,15 @@ impl<M: Module> FnLowering<'_, '_, M> {
             }
         };
         self.define(inst.result, val)
+    }
+
+    /// Byte offset of field slot `slot` from the instance pointer (`layout`), as a CLIF
+    /// immediate; the payload word is 8 bytes further.
+    fn slot_offset(&self, slot: u32) -> Result<i32, BackendError> {
+        let offset = layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i64::from(slot);
+        i32::try_from(offset + 8)
+            .map(|_| offset as i32)
+            .map_err(|_| self.err(format!("field slot {slot} is out of range")))
     }
 
     fn lower_const(&mut self, c: Const) -> Result<CVal, BackendError> {

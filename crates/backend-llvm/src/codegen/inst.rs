@@ -1,13 +1,18 @@
 //! Lowering of legal MIR instructions to LLVM instructions and runtime calls, including the
 //! inline division checks (divisor 0 → `nyrt_error_div_zero`, divisor -1 never reaches
-//! `sdiv`/`srem`, whose overflow case is undefined behaviour in LLVM).
+//! `sdiv`/`srem`, whose overflow case is undefined behaviour in LLVM), instance field slots
+//! (plain aligned loads/stores at `nyash_mir::layout` offsets) and function addresses.
 
 use super::function::{value_name, FnCodegen};
 use super::{CgError, CgResult, Val};
 use crate::llvm14;
-use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, FloatValue, IntValue};
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValue, BasicValueEnum, FloatValue, IntValue, PointerValue,
+};
 use inkwell::{FloatPredicate, IntPredicate};
-use nyash_mir::{tag, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, ValueId};
+use nyash_mir::{
+    layout, tag, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, ValueId,
+};
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     pub(super) fn lower_inst(&mut self, inst: &Inst) -> CgResult<()> {
@@ -61,11 +66,47 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 self.m.init_runtime(&self.builder, argc, argv)?;
                 None
             }
+            InstKind::FieldLoad { obj, slot } => {
+                let (tag_ptr, pay_ptr) = self.slot_ptrs(*obj, *slot, &name)?;
+                let t = self.load_word(tag_ptr, &format!("{name}.tag"))?;
+                let p = self.load_word(pay_ptr, &format!("{name}.pay"))?;
+                Some(Val::Boxed(t, p))
+            }
+            InstKind::FieldStore { obj, slot, value } => {
+                let Val::Boxed(t, p) = self.val(*value)? else {
+                    return Err(CgError(format!("stored field value {value} is not boxed")));
+                };
+                let (tag_ptr, pay_ptr) = self.slot_ptrs(*obj, *slot, "")?;
+                for (ptr, word) in [(tag_ptr, t), (pay_ptr, p)] {
+                    self.builder
+                        .build_store(ptr, word)?
+                        .set_alignment(8)
+                        .map_err(|e| CgError(format!("store alignment: {e}")))?;
+                }
+                None
+            }
+            InstKind::FuncAddr(func) => {
+                let llfn = *self
+                    .m
+                    .funcs
+                    .get(func.index())
+                    .ok_or_else(|| CgError(format!("address of missing function {func}")))?;
+                // The address escapes, so LLVM keeps the function's C calling convention and
+                // signature (no fastcc / argument promotion on internal functions whose
+                // address is taken): the runtime calls it as `extern "C" fn(i64, i64) -> {i64,
+                // i64}`.
+                let ptr = llfn.as_global_value().as_pointer_value();
+                Some(Val::I64(self.builder.build_ptr_to_int(ptr, self.m.types.i64, &name)?))
+            }
             InstKind::Binary { .. }
             | InstKind::Unary { .. }
             | InstKind::Truthy(_)
             | InstKind::Print(_)
-            | InstKind::MethodCall { .. } => {
+            | InstKind::MethodCall { .. }
+            | InstKind::Retain(_)
+            | InstKind::Release(_)
+            | InstKind::FieldGet { .. }
+            | InstKind::FieldSet { .. } => {
                 return Err(CgError(format!(
                     "generic MIR instruction {:?} reached the backend (legalize first)",
                     inst.kind
@@ -100,6 +141,43 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             Val::Bool(x) => Ok(x),
             other => Err(CgError(format!("{v} should be a bool, is {:?}", other.repr()))),
         }
+    }
+
+    /// Pointers to the tag and payload words of field slot `slot` of the instance `obj`
+    /// (whose payload is the object address), per `nyash_mir::layout`.
+    fn slot_ptrs(
+        &self,
+        obj: ValueId,
+        slot: u32,
+        name: &str,
+    ) -> CgResult<(PointerValue<'ctx>, PointerValue<'ctx>)> {
+        let Val::Boxed(_, base) = self.val(obj)? else {
+            return Err(CgError(format!("field access on {obj}, which is not boxed")));
+        };
+        let offset = layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i64::from(slot);
+        let word_ptr = llvm14::word_ptr_type(self.m.ctx);
+        let mut ptrs = [None, None];
+        for (i, extra) in [0, 8].into_iter().enumerate() {
+            let addr = self.builder.build_int_add(
+                base,
+                self.i64_const(offset + extra),
+                &format!("{name}.addr{i}"),
+            )?;
+            ptrs[i] = Some(self.builder.build_int_to_ptr(addr, word_ptr, "")?);
+        }
+        match ptrs {
+            [Some(t), Some(p)] => Ok((t, p)),
+            _ => Err(CgError("slot pointers were not built".into())),
+        }
+    }
+
+    /// An aligned i64 load.
+    fn load_word(&self, ptr: PointerValue<'ctx>, name: &str) -> CgResult<IntValue<'ctx>> {
+        let v = llvm14::load_i64(&self.builder, self.m.types.i64, ptr, name)?;
+        if let Some(inst) = v.as_instruction_value() {
+            inst.set_alignment(8).map_err(|e| CgError(format!("load alignment: {e}")))?;
+        }
+        Ok(v.into_int_value())
     }
 
     fn i64_const(&self, x: i64) -> IntValue<'ctx> {
