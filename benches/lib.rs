@@ -1,14 +1,17 @@
-//! Shared helpers for the criterion benches: benchmark programs, the front end, the five
-//! execution modes, and building AOT executables (Nyash and the C baseline) once.
+//! Shared helpers for the criterion benches: benchmark programs (the `programs/` suite, see
+//! `suite.rs`), the front end, the five execution modes, and building AOT executables
+//! (Nyash and the C baseline) once.
 //!
 //! Nothing here panics on a failing pipeline stage: every step returns `Result<_, String>` so
 //! a bench can print a note and skip a mode that does not work yet, and measure the rest.
 
 mod aot;
 mod many_functions;
+mod suite;
 
 pub use aot::{build_c, build_nyash_executable, run_executable, scratch_dir};
 pub use many_functions::many_functions_source;
+pub use suite::{load_suite_program, SilencedStdout, RUN_BENCH_PROGRAMS, SUITE};
 
 use nyash_mir::{Backend, Module, OptLevel, Options, Timings};
 use nyash_syntax::SourceFile;
@@ -26,7 +29,7 @@ pub fn programs_dir() -> PathBuf {
 }
 
 /// The expected stdout of `programs/fib.nyash` and `programs/fib.c`.
-pub const FIB_EXPECTED: &str = "2178309\n";
+pub const FIB_EXPECTED: &str = "9227465\n";
 
 /// Reads a program from `programs/` as a `SourceFile` named by its path relative to the root.
 pub fn load_program(file: &str) -> Result<SourceFile, String> {

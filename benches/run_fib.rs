@@ -1,8 +1,8 @@
-//! Criterion bench "fib32": run time of `programs/fib.nyash` (fib(32)) in every mode, and of
+//! Criterion bench "fib35": run time of `programs/fib.nyash` (fib(35)) in every mode, and of
 //! the same algorithm in C (`programs/fib.c`, `cc -O2`) as the baseline.
 //!
 //! In-process modes (vm, cranelift-jit, llvm-jit) time `Backend::run`, which includes the
-//! JIT compile of fib and prints `2178309` to stdout each iteration; `<jit>/run-phase` times
+//! JIT compile of fib and prints `9227465` to stdout each iteration; `<jit>/run-phase` times
 //! the same runs by the backend's reported `run` phase only (no JIT compile). AOT modes and C
 //! are built once, checked to print the right answer, and timed as subprocesses (so they
 //! include process start-up, a few hundred microseconds). A mode that does not build or run
@@ -16,9 +16,9 @@ use nyash_benches::{
 use nyash_mir::OptLevel;
 use std::time::Duration;
 
-fn fib32(c: &mut Criterion) {
-    let mut group = c.benchmark_group("fib32");
-    // A VM run of fib(32) can take seconds: flat sampling keeps it at ~10 iterations.
+fn fib35(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fib35");
+    // A VM run of fib(35) can take seconds: flat sampling keeps it at ~10 iterations.
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
@@ -27,7 +27,7 @@ fn fib32(c: &mut Criterion) {
     let dir = match scratch_dir() {
         Ok(d) => d,
         Err(e) => {
-            skip_note("fib32 (no scratch directory)", &e);
+            skip_note("fib35 (no scratch directory)", &e);
             return;
         }
     };
@@ -37,13 +37,13 @@ fn fib32(c: &mut Criterion) {
         Ok(exe) => {
             group.bench_function("c-O2", |b| b.iter(|| run_executable(&exe)));
         }
-        Err(e) => skip_note("fib32/c-O2", &e),
+        Err(e) => skip_note("fib35/c-O2", &e),
     }
 
     let src = match load_program("fib.nyash") {
         Ok(s) => s,
         Err(e) => {
-            skip_note("fib32 (Nyash modes)", &e);
+            skip_note("fib35 (Nyash modes)", &e);
             group.finish();
             return;
         }
@@ -51,7 +51,7 @@ fn fib32(c: &mut Criterion) {
     let module = match front_end(&src) {
         Ok(m) => m,
         Err(e) => {
-            skip_note("fib32 (Nyash modes: front end failed)", &e);
+            skip_note("fib35 (Nyash modes: front end failed)", &e);
             group.finish();
             return;
         }
@@ -66,14 +66,14 @@ fn fib32(c: &mut Criterion) {
             match built {
                 Ok(exe) => group.bench_function(mode.name(), |b| b.iter(|| run_executable(&exe))),
                 Err(e) => {
-                    skip_note(&format!("fib32/{}", mode.name()), &e);
+                    skip_note(&format!("fib35/{}", mode.name()), &e);
                     continue;
                 }
             };
         } else {
             let kind = mode.backend_kind();
             if let Err(e) = run_in_process(kind, &module, &opts, &src.name) {
-                skip_note(&format!("fib32/{}", mode.name()), &e);
+                skip_note(&format!("fib35/{}", mode.name()), &e);
                 continue;
             }
             group.bench_function(mode.name(), |b| {
@@ -99,7 +99,7 @@ fn fib32(c: &mut Criterion) {
     group.finish();
 }
 
-/// The executable must print exactly fib(32) before we bother timing it.
+/// The executable must print exactly fib(35) before we bother timing it.
 fn check_output(exe: &std::path::Path) -> Result<(), String> {
     let out = run_executable(exe)?;
     if out == FIB_EXPECTED {
@@ -109,5 +109,5 @@ fn check_output(exe: &std::path::Path) -> Result<(), String> {
     }
 }
 
-criterion_group!(benches, fib32);
+criterion_group!(benches, fib35);
 criterion_main!(benches);

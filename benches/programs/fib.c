@@ -1,5 +1,5 @@
-/* fib(32) by naive double recursion: the C baseline for benches/programs/fib.nyash.
- * Prints 2178309. `volatile` keeps the argument from being constant-folded, so the
+/* fib(35) by naive double recursion: the C baseline for benches/programs/fib.nyash.
+ * Prints 9227465. `volatile` keeps the argument from being constant-folded, so the
  * compiler must really run the recursion (as the Nyash program does). */
 #include <stdio.h>
 
@@ -11,7 +11,7 @@ static long fib(long n) {
 }
 
 int main(void) {
-    volatile long n = 32;
+    volatile long n = 35;
     printf("%ld\n", fib(n));
     return 0;
 }

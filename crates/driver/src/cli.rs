@@ -14,6 +14,8 @@ Examples:
   nyash check prog.nyash                       report compile errors without running
   nyash emit --mir prog.nyash                  print the optimized MIR
   nyash compare prog.nyash                     run on every backend and compare outputs and times
+  nyash bench benches/programs/*.nyash --baseline c,luajit --svg bench.svg
+                                               benchmark programs on every mode against C and LuaJIT
 
 Global flags may come before or after the subcommand (but arguments after a `run` FILE
 belong to the program).";
@@ -68,6 +70,76 @@ impl BackendKind {
     }
 }
 
+/// One way of running a program: a backend, in process (JIT / interpreter) or as a built
+/// executable (AOT). Used by `compare` (all of them) and `bench --modes`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// The MIR interpreter
+    Vm,
+    /// Cranelift, compiled and run in process
+    CraneliftJit,
+    /// Cranelift object linked into an executable, then run
+    CraneliftAot,
+    /// LLVM ORC JIT, in process
+    LlvmJit,
+    /// LLVM object linked into an executable, then run
+    LlvmAot,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 5] =
+        [Mode::Vm, Mode::CraneliftJit, Mode::CraneliftAot, Mode::LlvmJit, Mode::LlvmAot];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Vm => "vm",
+            Mode::CraneliftJit => "cranelift-jit",
+            Mode::CraneliftAot => "cranelift-aot",
+            Mode::LlvmJit => "llvm-jit",
+            Mode::LlvmAot => "llvm-aot",
+        }
+    }
+
+    pub fn backend(self) -> BackendKind {
+        match self {
+            Mode::Vm => BackendKind::Vm,
+            Mode::CraneliftJit | Mode::CraneliftAot => BackendKind::Cranelift,
+            Mode::LlvmJit | Mode::LlvmAot => BackendKind::Llvm,
+        }
+    }
+
+    /// True when the mode builds an executable (`nyash build`) and runs it.
+    pub fn aot(self) -> bool {
+        matches!(self, Mode::CraneliftAot | Mode::LlvmAot)
+    }
+}
+
+/// A non-Nyash implementation of a benchmark, found beside the `.nyash` file by stem.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    /// `<stem>.c`, compiled once with `cc -O2` (or `$CC -O2`)
+    C,
+    /// `<stem>.lua`, run with `luajit` from PATH (skipped with a note when not installed)
+    Luajit,
+}
+
+impl Baseline {
+    pub fn name(self) -> &'static str {
+        match self {
+            Baseline::C => "c",
+            Baseline::Luajit => "luajit",
+        }
+    }
+
+    /// The file extension of this baseline's source.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Baseline::C => "c",
+            Baseline::Luajit => "lua",
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Compile FILE and run it in this process; arguments after FILE go to the program
@@ -112,11 +184,40 @@ Examples:
   nyash compare prog.nyash
   nyash -O3 compare prog.nyash 10 20
 
+  nyash compare --svg times.svg prog.nyash      (also draw compile and run times as a chart)
+
 Prints one line per mode with front-end, codegen, link and run times in milliseconds, the
 exit status, and whether stdout matches the vm's. Exits with 1 (after showing a diff) if any
-mode's stdout or exit status differs from the vm's.")]
-    Compare(RunArgs),
+mode's stdout or exit status differs from the vm's. Options go before FILE: everything after
+FILE is passed to the program.")]
+    Compare(CompareArgs),
+
+    /// Benchmark programs on several modes (and C / LuaJIT baselines): median times, charts
+    #[command(after_help = BENCH_HELP)]
+    Bench(BenchArgs),
 }
+
+const BENCH_HELP: &str = "\
+Examples:
+  nyash bench benches/programs/fib.nyash
+  nyash bench benches/programs/*.nyash --runs 5 --baseline c,luajit --svg bench.svg
+  nyash bench prog.nyash --modes cranelift-jit,llvm-aot --warmup 0 --json samples.json
+  nyash -O3 bench prog.nyash --modes llvm-aot,llvm-jit       (-O applies to the native backends)
+
+Every program runs on each mode, each in a child process of nyash: --warmup unmeasured runs,
+then --runs measured ones (fewer when a mode's runs on one program exceed --max-time). The
+table shows per program and mode the median compile ms (front end + code generation, plus
+linking for AOT modes), the median run ms, the ratio of run time to C's, and whether the
+output agrees. Run ms is the backend's own run phase for vm/JIT modes, and the wall time of
+the executable for AOT modes and the baselines.
+
+Baselines live beside each program: prog.nyash is compared with prog.c (built once with
+`cc -O2`) and prog.lua (run with luajit when it is on PATH). Every mode's and baseline's
+stdout must equal the first mode's; a difference or a failed run is reported in the table
+and makes the exit status 1. Progress goes to stderr, the table to stdout.
+
+--json writes every sample (compile and run ms of each run) per program and mode/baseline;
+--svg draws a grouped bar chart of median run times (log scale), one group per program.";
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -125,6 +226,61 @@ pub struct RunArgs {
     /// Arguments for the program (`main(args)`); everything after FILE is passed through
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
     pub args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Also write a bar chart of each mode's compile and run times to OUT (an SVG file)
+    #[arg(long, value_name = "OUT")]
+    pub svg: Option<PathBuf>,
+    /// The Nyash source file
+    pub file: PathBuf,
+    /// Arguments for the program (`main(args)`); everything after FILE is passed through
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Nyash programs to benchmark; `<stem>.c` / `<stem>.lua` beside each are its baselines
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Modes to run, comma-separated, in this order; the first one's stdout is the reference
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "MODES",
+        default_value = "vm,cranelift-jit,cranelift-aot,llvm-jit,llvm-aot"
+    )]
+    pub modes: Vec<Mode>,
+    /// Measured runs per program and mode (the table shows medians)
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Unmeasured runs before the measured ones, per program and mode
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub warmup: u32,
+    /// Baselines to run too, comma-separated: `c` (<stem>.c, cc -O2), `luajit` (<stem>.lua)
+    #[arg(long = "baseline", value_enum, value_delimiter = ',', value_name = "BASELINES")]
+    pub baselines: Vec<Baseline>,
+    /// Stop repeating a mode on a program once its runs took this many seconds in total
+    /// (at least one measured run is always made), so a slow VM does not take all day
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_seconds)]
+    pub max_time: f64,
+    /// Write every sample (compile and run ms of each run) as JSON to OUT
+    #[arg(long, value_name = "OUT")]
+    pub json: Option<PathBuf>,
+    /// Write a grouped bar chart of median run times (log scale) as SVG to OUT
+    #[arg(long, value_name = "OUT")]
+    pub svg: Option<PathBuf>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -262,6 +418,52 @@ mod tests {
         assert!(fails(&["--backend=gcc", "run", "a.nyash"]));
         assert!(fails(&["run"]));
         assert!(fails(&["frobnicate", "a.nyash"]));
+    }
+
+    #[test]
+    fn bench_flags() {
+        let Command::Bench(b) = parse(&["bench", "a.nyash", "b.nyash"]).command else {
+            panic!("not bench")
+        };
+        assert_eq!(b.files.len(), 2);
+        assert_eq!(b.modes, Mode::ALL);
+        assert_eq!((b.runs, b.warmup), (3, 1));
+        assert!(b.baselines.is_empty() && b.json.is_none() && b.svg.is_none());
+        let args = [
+            "bench",
+            "a.nyash",
+            "--modes",
+            "llvm-aot,vm",
+            "--runs",
+            "5",
+            "--warmup",
+            "0",
+            "--baseline",
+            "c,luajit",
+            "--json",
+            "x.json",
+            "--svg",
+            "x.svg",
+            "--max-time",
+            "2.5",
+        ];
+        let Command::Bench(b) = parse(&args).command else { panic!("not bench") };
+        assert_eq!(b.modes, [Mode::LlvmAot, Mode::Vm]);
+        assert_eq!((b.runs, b.warmup, b.max_time), (5, 0, 2.5));
+        assert_eq!(b.baselines, [Baseline::C, Baseline::Luajit]);
+        assert_eq!(b.svg, Some(PathBuf::from("x.svg")));
+        assert!(fails(&["bench"]));
+        assert!(fails(&["bench", "a.nyash", "--runs", "0"]));
+        assert!(fails(&["bench", "a.nyash", "--modes", "gcc"]));
+        assert!(fails(&["bench", "a.nyash", "--baseline", "python"]));
+    }
+
+    #[test]
+    fn compare_svg_comes_before_the_file() {
+        let args = ["compare", "--svg", "o.svg", "p.nyash", "x", "--svg"];
+        let Command::Compare(c) = parse(&args).command else { panic!("not compare") };
+        assert_eq!(c.svg, Some(PathBuf::from("o.svg")));
+        assert_eq!(c.args, [OsString::from("x"), OsString::from("--svg")]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `nyash` driver: command-line parsing, running the front end and a backend, linking
-//! AOT executables, `compare`, and phase timings. `main_with_args` is the whole program, so
+//! AOT executables, `compare` and `bench` (with SVG charts), and phase timings. `main_with_args` is the whole program, so
 //! tests can embed the CLI in their own binary.
 
+mod chart;
 mod cli;
 mod commands;
 mod compile;
@@ -71,6 +72,7 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
         Command::Check(a) => commands::check::check(&ctx, a).map(|()| 0),
         Command::Emit(a) => commands::emit::emit(&ctx, a).map(|()| 0),
         Command::Compare(a) => commands::compare::compare(&ctx, a),
+        Command::Bench(a) => commands::bench::bench(&ctx, a),
     };
     match result {
         Ok(code) => code,

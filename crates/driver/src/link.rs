@@ -13,13 +13,8 @@ pub(crate) fn link_executable(object: &[u8], out: &Path, scratch: &Path) -> Resu
         .map_err(|e| format!("cannot write `{}`: {e}", obj_path.display()))?;
     let archive = runtime_lib::archive_path(scratch)?;
 
-    // CC may carry flags (`CC="gcc -m64"`, `ccache cc`): the first word is the program.
-    let cc =
-        std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into());
-    let mut words = cc.split_whitespace();
-    let program = words.next().unwrap_or("cc");
-    let mut cmd = Command::new(program);
-    cmd.args(words).arg(&obj_path).arg(&archive).arg("-o").arg(out);
+    let (mut cmd, cc) = c_compiler();
+    cmd.arg(&obj_path).arg(&archive).arg("-o").arg(out);
     // A non-PIE executable links both position-independent objects and ones with absolute
     // relocations, so the backends' object settings cannot break the link.
     cmd.arg("-no-pie").args(runtime_lib::NATIVE_LIBS);
@@ -35,4 +30,17 @@ pub(crate) fn link_executable(object: &[u8], out: &Path, scratch: &Path) -> Resu
         ));
     }
     Ok(())
+}
+
+/// The system C compiler driver as a command ready for arguments, and its name for messages:
+/// `$CC` when set (it may carry flags: `CC="gcc -m64"`, `ccache cc`; the first word is the
+/// program), else `cc`. Shared by linking and `bench --baseline c`.
+pub(crate) fn c_compiler() -> (Command, String) {
+    let cc =
+        std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into());
+    let mut words = cc.split_whitespace();
+    let program = words.next().unwrap_or("cc");
+    let mut cmd = Command::new(program);
+    cmd.args(words);
+    (cmd, cc)
 }

@@ -1,61 +1,29 @@
-//! `nyash compare FILE [ARGS…]`: run the program on all five modes, each in a child process
-//! of this executable (so one mode's runtime error or crash cannot take down the others),
-//! and print a table of phase times, exit statuses and whether stdout matches the VM's.
+//! `nyash compare [--svg OUT] FILE [ARGS…]`: run the program on all five modes, each in a
+//! child process of this executable (see `modes.rs`), and print a table of phase times, exit
+//! statuses and whether stdout matches the VM's; `--svg` also draws the times as a chart.
 
-use crate::cli::{opt_level_flag, BackendKind, RunArgs};
+use super::modes::{ModeResult, ModeRunner};
+use crate::chart::{self, BarChart, Series};
+use crate::cli::{CompareArgs, Mode};
 use crate::compile::{front_end, read_source};
 use crate::tempdir::TempDir;
-use crate::timings::{self, ms, Phases};
+use crate::timings::ms;
 use crate::{Ctx, Exit};
 use nyash_mir::Timings;
-use std::ffi::OsString;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// One way of running a program.
-#[derive(Clone, Copy)]
-struct Mode {
-    name: &'static str,
-    backend: BackendKind,
-    aot: bool,
-}
-
-const MODES: [Mode; 5] = [
-    Mode { name: "vm", backend: BackendKind::Vm, aot: false },
-    Mode { name: "cranelift-jit", backend: BackendKind::Cranelift, aot: false },
-    Mode { name: "cranelift-aot", backend: BackendKind::Cranelift, aot: true },
-    Mode { name: "llvm-jit", backend: BackendKind::Llvm, aot: false },
-    Mode { name: "llvm-aot", backend: BackendKind::Llvm, aot: true },
-];
-
-/// What one mode did.
-struct ModeResult {
-    mode: Mode,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    /// `Err` describes a child that did not exit normally (signal, failed to start).
-    exit: Result<i32, String>,
-    timings: Option<(Timings, Phases)>,
-}
-
-pub(crate) fn compare(ctx: &Ctx, a: &RunArgs) -> Result<i32, Exit> {
+pub(crate) fn compare(ctx: &Ctx, a: &CompareArgs) -> Result<i32, Exit> {
     // Compile once here first: compile errors are reported once, not five times.
     let file = read_source(&a.file)?;
     front_end(&file, ctx.opts.verify, &mut Timings::default())?;
 
-    let exe = std::env::current_exe().map_err(|e| {
-        eprintln!("error: cannot find the nyash executable to run the modes: {e}");
-        Exit(1)
-    })?;
     let scratch = TempDir::new("compare").map_err(|e| {
         eprintln!("error: cannot create a temporary directory: {e}");
         Exit(1)
     })?;
-
+    let runner = ModeRunner::new(ctx, scratch.path())?;
     let results: Vec<ModeResult> =
-        MODES.iter().map(|&mode| run_mode(ctx, &exe, scratch.path(), mode, a)).collect();
+        Mode::ALL.iter().map(|&mode| runner.run(mode, &a.file, &a.args)).collect();
 
     print_table(&results);
     let reference = &results[0];
@@ -68,12 +36,16 @@ pub(crate) fn compare(ctx: &Ctx, a: &RunArgs) -> Result<i32, Exit> {
             mismatch = true;
         }
     }
+    let svg_ok = match &a.svg {
+        Some(path) => write_chart(path, &a.file.display().to_string(), &results),
+        None => true,
+    };
     if mismatch {
         println!("\nmodes disagree");
         Ok(1)
     } else {
         println!("\nall {} modes agree", results.len());
-        Ok(0)
+        Ok(if svg_ok { 0 } else { 1 })
     }
 }
 
@@ -81,82 +53,34 @@ fn agrees(a: &ModeResult, b: &ModeResult) -> bool {
     a.stdout == b.stdout && a.exit == b.exit
 }
 
-/// The global flags a child needs to reproduce this invocation's settings.
-fn child_command(ctx: &Ctx, exe: &Path, backend: BackendKind, timings_file: &Path) -> Command {
-    let mut cmd = Command::new(exe);
-    cmd.arg(format!("--backend={}", backend.name()))
-        .arg(opt_level_flag(ctx.opts.opt_level))
-        .arg("--timings-file")
-        .arg(timings_file)
-        .stdin(Stdio::null());
-    if ctx.opts.verify {
-        cmd.arg("--verify");
-    }
-    cmd
-}
-
-fn run_mode(ctx: &Ctx, exe: &Path, scratch: &Path, mode: Mode, a: &RunArgs) -> ModeResult {
-    let timings_file = scratch.join(format!("{}.timings", mode.name));
-    let program_args: Vec<OsString> = a.args.clone();
-    if !mode.aot {
-        let mut cmd = child_command(ctx, exe, mode.backend, &timings_file);
-        cmd.arg("run").arg(&a.file).args(&program_args);
-        let out = cmd.output();
-        return finish(mode, out, timings::read_file(&timings_file));
-    }
-
-    let binary = scratch.join(format!("{}.bin", mode.name));
-    let mut cmd = child_command(ctx, exe, mode.backend, &timings_file);
-    cmd.arg("build").arg(&a.file).arg("-o").arg(&binary);
-    let build = cmd.output();
-    let build_timings = timings::read_file(&timings_file);
-    match build {
-        Ok(out) if out.status.success() => {}
-        other => return finish(mode, other, build_timings),
-    }
-
-    // argv[0] is the source file as given, the same as `nyash run` passes.
-    let mut cmd = Command::new(&binary);
-    cmd.arg0(&a.file).args(&program_args).stdin(Stdio::null());
-    let start = Instant::now();
-    let out = cmd.output();
-    let elapsed = start.elapsed();
-    let timings = build_timings.map(|(mut t, mut p)| {
-        t.run = elapsed;
-        p.run = true;
-        (t, p)
-    });
-    finish(mode, out, timings)
-}
-
-fn finish(
-    mode: Mode,
-    out: std::io::Result<Output>,
-    timings: Option<(Timings, Phases)>,
-) -> ModeResult {
-    match out {
-        Ok(o) => ModeResult {
-            mode,
-            stdout: o.stdout,
-            stderr: o.stderr,
-            exit: exit_of(o.status),
-            timings,
+/// `--svg`: one group of bars per mode (compile ms, run ms), log scale. Reports a failure
+/// on stderr and returns false.
+fn write_chart(path: &std::path::Path, program: &str, results: &[ModeResult]) -> bool {
+    let groups: Vec<String> = results.iter().map(|r| r.mode.name().to_string()).collect();
+    let series = vec![
+        Series {
+            name: "compile ms".into(),
+            values: results.iter().map(|r| r.compile_ms()).collect(),
         },
-        Err(e) => ModeResult {
-            mode,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            exit: Err(format!("cannot start: {e}")),
-            timings,
-        },
-    }
-}
-
-fn exit_of(status: ExitStatus) -> Result<i32, String> {
-    match (status.code(), status.signal()) {
-        (Some(c), _) => Ok(c),
-        (None, Some(s)) => Err(format!("signal {s}")),
-        (None, None) => Err("unknown".to_string()),
+        Series { name: "run ms".into(), values: results.iter().map(|r| r.run_ms()).collect() },
+    ];
+    let title = format!("nyash compare {program}");
+    let chart = BarChart {
+        title: &title,
+        y_desc: "milliseconds (log scale)",
+        groups: &groups,
+        series: &series,
+        value_labels: true,
+    };
+    match chart::write_svg(path, &chart) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the chart `{}`: {e}", path.display());
+            false
+        }
     }
 }
 
@@ -193,7 +117,7 @@ fn print_table(results: &[ModeResult]) {
         };
         println!(
             "{:<14} {:>12} {:>11} {:>9} {:>10} {:>6}  {matches}",
-            r.mode.name,
+            r.mode.name(),
             cell(front),
             cell(codegen),
             cell(link),
@@ -208,7 +132,7 @@ fn print_table(results: &[ModeResult]) {
 fn diff_report(vm: &ModeResult, other: &ModeResult) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let name = other.mode.name;
+    let name = other.mode.name();
     let _ = writeln!(out, "\n{name} differs from vm:");
     if vm.exit != other.exit {
         let show = |e: &Result<i32, String>| match e {
@@ -262,7 +186,7 @@ mod tests {
 
     fn result(mode: usize, stdout: &str, exit: i32, stderr: &str) -> ModeResult {
         ModeResult {
-            mode: MODES[mode],
+            mode: Mode::ALL[mode],
             stdout: stdout.into(),
             stderr: stderr.into(),
             exit: Ok(exit),

@@ -1,0 +1,60 @@
+//! Criterion bench "compile_suite": compile time of every `programs/` suite program, per
+//! stage and backend: the front end (parse + lower + passes), Cranelift code generation,
+//! and LLVM code generation at -O0 and -O2.
+//!
+//! The backend benches time `emit_object` on MIR built once outside the timed loop, so they
+//! measure code generation plus object emission only. A program or backend that fails its
+//! one untimed try is skipped with a note; the rest are still measured.
+//! Filter like any criterion bench: `cargo bench -p nyash-benches --bench compile_suite -- matmul`.
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use nyash_benches::{
+    front_end, load_suite_program, options, skip_note, try_emit_object, BackendKind, SUITE,
+};
+use nyash_mir::OptLevel;
+use std::time::Duration;
+
+fn compile_suite(c: &mut Criterion) {
+    for name in SUITE {
+        let mut group = c.benchmark_group(format!("compile_suite/{name}"));
+        // Flat sampling: 10 equal samples; an LLVM -O2 compile is tens of milliseconds.
+        group.sampling_mode(SamplingMode::Flat);
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+
+        let module = match load_suite_program(name).and_then(|src| {
+            let module = front_end(&src)?;
+            Ok((src, module))
+        }) {
+            Ok((src, module)) => {
+                group.bench_function("front_end", |b| b.iter(|| front_end(&src)));
+                module
+            }
+            Err(e) => {
+                skip_note(&format!("compile_suite/{name}"), &e);
+                group.finish();
+                continue;
+            }
+        };
+
+        let backends = [
+            ("cranelift", BackendKind::Cranelift, OptLevel::O2),
+            ("llvm-O0", BackendKind::Llvm, OptLevel::O0),
+            ("llvm-O2", BackendKind::Llvm, OptLevel::O2),
+        ];
+        for (id, kind, level) in backends {
+            let opts = options(level);
+            if let Err(e) = try_emit_object(kind, &module, &opts) {
+                skip_note(&format!("compile_suite/{name}/{id}"), &e);
+                continue;
+            }
+            let backend = kind.backend();
+            group.bench_function(id, |b| b.iter(|| backend.emit_object(&module, &opts)));
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, compile_suite);
+criterion_main!(benches);
