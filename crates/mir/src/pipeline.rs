@@ -1,15 +1,17 @@
 //! The front half of the compiler as one call: AST → legal, verified MIR.
 
 use crate::lower::{codes, lower_program_with_warnings};
-use crate::passes::{infer_types, legalize, remove_unreachable_blocks, simplify};
+use crate::passes::{
+    infer_types, inline, legalize, remove_unreachable_blocks, simplify, specialize,
+};
 use crate::verify::{verify_module, Stage};
 use crate::Module;
 use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 
-/// Lowers `program`, then: verify (generic) → simplify → infer types → legalize → simplify →
-/// verify (legal). Verification always runs in debug builds, and in release builds when
-/// `verify` is true. Returns legal MIR plus warnings, or every compile error.
+/// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
+/// (generic) → legalize → simplify → verify (legal) → inline → simplify → verify (legal).
+/// Verification always runs in debug builds, and in release builds when `verify` is true. Returns legal MIR plus warnings, or every compile error.
 ///
 /// A verifier failure is a compiler bug; it is reported as one diagnostic with code
 /// `E0999` (`lower::codes::INTERNAL`) whose message lists the problems — the driver should
@@ -18,6 +20,40 @@ pub fn compile(
     program: &ast::Program,
     file: &SourceFile,
     verify: bool,
+) -> Result<(Module, Vec<Diagnostic>), Vec<Diagnostic>> {
+    compile_with(program, file, verify, Passes::default())
+}
+
+/// Which optional (interprocedural) optimizations `compile_with` runs; both on by default.
+/// Turning them off gives the MIR of plain inference + legalization (used by snapshot tests
+/// and for before/after comparisons).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Passes {
+    /// Clone functions per call-site argument types (`passes::specialize`).
+    pub specialize: bool,
+    /// Inline small direct calls (`passes::inline`).
+    pub inline: bool,
+}
+
+impl Default for Passes {
+    fn default() -> Self {
+        Passes { specialize: true, inline: true }
+    }
+}
+
+impl Passes {
+    /// Neither specialization nor inlining.
+    pub fn none() -> Self {
+        Passes { specialize: false, inline: false }
+    }
+}
+
+/// `compile` with a choice of optional passes.
+pub fn compile_with(
+    program: &ast::Program,
+    file: &SourceFile,
+    verify: bool,
+    passes: Passes,
 ) -> Result<(Module, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (mut m, warnings) = lower_program_with_warnings(program, file)?;
     let check = verify || cfg!(debug_assertions);
@@ -29,11 +65,26 @@ pub fn compile(
         remove_unreachable_blocks(f);
     }
     simplify(&mut m);
-    infer_types(&mut m);
+    if passes.specialize {
+        // Clones functions per call-site signature, leaving every type inferred.
+        specialize(&mut m);
+    } else {
+        infer_types(&mut m);
+    }
+    if check {
+        verify_module(&m, Stage::Generic).map_err(|e| ice("after specialization", e))?;
+    }
     legalize(&mut m);
     simplify(&mut m);
     if check {
         verify_module(&m, Stage::Legal).map_err(|e| ice("after legalization", e))?;
+    }
+    if passes.inline {
+        inline(&mut m);
+        simplify(&mut m);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after inlining", e))?;
+        }
     }
     Ok((m, warnings))
 }

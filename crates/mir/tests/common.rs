@@ -16,10 +16,20 @@ pub fn parsed(src: &str) -> (nyash_syntax::ast::Program, SourceFile) {
     (p, f)
 }
 
-/// Legal MIR for `src`, verified.
+/// Legal MIR for `src`, verified, without the interprocedural optimizations (specialization,
+/// inlining), so snapshots and inference facts show legalization alone.
 pub fn compile(src: &str) -> Module {
+    compile_passes(src, pipeline::Passes::none())
+}
+
+/// Legal MIR for `src` from the full default pipeline, verified.
+pub fn compile_optimized(src: &str) -> Module {
+    compile_passes(src, pipeline::Passes::default())
+}
+
+fn compile_passes(src: &str, passes: pipeline::Passes) -> Module {
     let (p, f) = parsed(src);
-    match pipeline::compile(&p, &f, true) {
+    match pipeline::compile_with(&p, &f, true, passes) {
         Ok((m, _)) => m,
         Err(d) => panic!("compile failed:\n{}", render(&f, &d)),
     }

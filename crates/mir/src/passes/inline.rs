@@ -1,0 +1,292 @@
+//! Inlining of small direct calls, on legal MIR (after legalization and simplification).
+//!
+//! Why after legalization: by then every `Call` is final (method calls resolved to direct
+//! calls, argument representations coerced to the callee's parameters, result typed as the
+//! callee's return), reference counting is explicit `nyrt_retain`/`nyrt_release` calls, and
+//! no type can change any more, so splicing a callee's blocks into a caller is purely
+//! mechanical: the caller's block is split at the call, it jumps to a copy of the callee's
+//! entry block with the arguments, and each copied `Return v` jumps to the continuation block
+//! with `v` as its parameter (the call's old result). Ownership is unchanged — the callee's
+//! copied body still retains what it keeps and returns an owned result, the caller still owns
+//! (and later releases) its arguments. Inlining before legalization would instead interfere
+//! with interprocedural inference and dispatch decisions (that is `specialize`'s job).
+//!
+//! Copied instructions keep their `SiteId`, which names the source function, so runtime errors
+//! from inlined code print exactly what the out-of-line call would have printed.
+//!
+//! Policy: a callee is inlined when it is small (`MAX_CALLEE_SIZE` instructions+blocks), not
+//! the entry, and not recursive (not on any call-graph cycle). A small self-recursive function
+//! (its own cycle only) gets its body inlined one level into itself — the recursion unrolled
+//! once, halving the calls of e.g. naive `fib`. Callers are processed callees-first, so chains
+//! of small helpers collapse; each caller stops growing at `MAX_CALLER_SIZE`. The entry
+//! function is never a caller (it runs once). Afterwards straight-line block chains created by
+//! the splicing are merged.
+
+use super::replace_uses;
+use crate::ir::*;
+use std::collections::HashMap;
+
+/// Largest callee (instructions + blocks) that is inlined.
+pub const MAX_CALLEE_SIZE: usize = 40;
+/// A caller is not grown beyond this size by inlining.
+const MAX_CALLER_SIZE: usize = 2000;
+
+/// Inlines small direct calls throughout the module.
+pub fn inline(m: &mut Module) {
+    let n = m.funcs.len();
+    let graph: Vec<Vec<usize>> = m.funcs.iter().map(|f| callees(f, n)).collect();
+    let scc = strongly_connected(&graph);
+    let mut scc_size = vec![0usize; n];
+    for &c in &scc {
+        scc_size[c] += 1;
+    }
+    // On a cycle: in an SCC of several functions, or calling itself.
+    let cyclic: Vec<bool> = (0..n).map(|f| scc_size[scc[f]] > 1 || graph[f].contains(&f)).collect();
+    for fi in postorder(&graph, m.entry.index()) {
+        if fi == m.entry.index() {
+            continue;
+        }
+        // The pre-inlining body, used when `fi` inlines itself one level.
+        let self_body = if graph[fi].contains(&fi) && scc_size[scc[fi]] == 1 {
+            Some(m.funcs[fi].clone()).filter(|f| size(f) <= MAX_CALLEE_SIZE)
+        } else {
+            None
+        };
+        let mut sites: Vec<(usize, usize, usize)> = Vec::new();
+        for (bi, b) in m.funcs[fi].blocks.iter().enumerate() {
+            for (ii, inst) in b.insts.iter().enumerate() {
+                if let InstKind::Call { func, .. } = inst.kind {
+                    sites.push((bi, ii, func.index()));
+                }
+            }
+        }
+        let mut changed = false;
+        // Last site first: splitting a block at a call leaves earlier indices valid.
+        for &(bi, ii, g) in sites.iter().rev() {
+            let callee = if g == fi {
+                match &self_body {
+                    Some(b) => b.clone(),
+                    None => continue,
+                }
+            } else {
+                if g >= n || g == m.entry.index() || cyclic[g] {
+                    continue;
+                }
+                let c = &m.funcs[g];
+                if size(c) > MAX_CALLEE_SIZE {
+                    continue;
+                }
+                c.clone()
+            };
+            if size(&m.funcs[fi]) + size(&callee) > MAX_CALLER_SIZE {
+                continue;
+            }
+            inline_site(&mut m.funcs[fi], bi, ii, &callee);
+            changed = true;
+        }
+        if changed {
+            merge_straight_lines(&mut m.funcs[fi]);
+        }
+    }
+}
+
+/// Instructions plus blocks: a rough measure of code size.
+fn size(f: &Function) -> usize {
+    f.blocks.iter().map(|b| b.insts.len() + 1).sum()
+}
+
+/// Distinct direct callees of `f`.
+fn callees(f: &Function, n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for b in &f.blocks {
+        for i in &b.insts {
+            if let InstKind::Call { func, .. } = i.kind {
+                if func.index() < n && !out.contains(&func.index()) {
+                    out.push(func.index());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every function, callees before callers where the call graph allows (DFS postorder from
+/// the entry, then from every other function so nothing is skipped).
+fn postorder(graph: &[Vec<usize>], entry: usize) -> Vec<usize> {
+    let n = graph.len();
+    let mut seen = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    let roots = std::iter::once(entry).chain(0..n).filter(|&r| r < n);
+    for root in roots {
+        if seen[root] {
+            continue;
+        }
+        seen[root] = true;
+        let mut stack = vec![(root, 0usize)];
+        while let Some(&mut (f, ref mut next)) = stack.last_mut() {
+            if let Some(&g) = graph[f].get(*next) {
+                *next += 1;
+                if !seen[g] {
+                    seen[g] = true;
+                    stack.push((g, 0));
+                }
+            } else {
+                out.push(f);
+                stack.pop();
+            }
+        }
+    }
+    out
+}
+
+/// Tarjan's algorithm (iterative): the SCC index of every function.
+fn strongly_connected(graph: &[Vec<usize>]) -> Vec<usize> {
+    let n = graph.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut comp = vec![usize::MAX; n];
+    let (mut next_index, mut next_comp) = (0, 0);
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut k)) = work.last_mut() {
+            if let Some(&w) = graph[v].get(*k) {
+                *k += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(u, _)) = work.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == index[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = next_comp;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_comp += 1;
+            }
+        }
+    }
+    comp
+}
+
+/// Replaces the `Call` at `f.blocks[bi].insts[ii]` by a copy of `callee`'s body.
+fn inline_site(f: &mut Function, bi: usize, ii: usize, callee: &Function) {
+    let tail = f.blocks[bi].insts.split_off(ii + 1);
+    let Some(call) = f.blocks[bi].insts.pop() else { return };
+    let InstKind::Call { args, .. } = call.kind else {
+        f.blocks[bi].insts.push(call);
+        f.blocks[bi].insts.extend(tail);
+        return;
+    };
+    // Fresh values for all of the callee's values, fresh blocks after the caller's.
+    let vmap: Vec<ValueId> = callee.values.iter().map(|v| f.new_value(v.ty)).collect();
+    let mv = |v: ValueId| vmap.get(v.index()).copied().unwrap_or(v);
+    let base = f.blocks.len();
+    let cont = BlockId::new(base + callee.blocks.len());
+    let mb = |b: BlockId| BlockId::new(base + b.index());
+    for cb in &callee.blocks {
+        let insts = cb
+            .insts
+            .iter()
+            .map(|i| {
+                let mut kind = i.kind.clone();
+                super::for_each_operand_mut(&mut kind, |v| *v = mv(*v));
+                Inst { result: i.result.map(mv), kind, site: i.site }
+            })
+            .collect();
+        let term = match &cb.term {
+            Terminator::Jump { target, args } => Terminator::Jump {
+                target: mb(*target),
+                args: args.iter().map(|a| mv(*a)).collect(),
+            },
+            Terminator::Branch { cond, then_block, then_args, else_block, else_args } => {
+                Terminator::Branch {
+                    cond: mv(*cond),
+                    then_block: mb(*then_block),
+                    then_args: then_args.iter().map(|a| mv(*a)).collect(),
+                    else_block: mb(*else_block),
+                    else_args: else_args.iter().map(|a| mv(*a)).collect(),
+                }
+            }
+            Terminator::Return(v) => Terminator::Jump {
+                target: cont,
+                args: if call.result.is_some() { vec![mv(*v)] } else { vec![] },
+            },
+            Terminator::Unreachable => Terminator::Unreachable,
+        };
+        f.blocks.push(Block { params: cb.params.iter().map(|p| mv(*p)).collect(), insts, term });
+    }
+    let old_term = std::mem::replace(
+        &mut f.blocks[bi].term,
+        Terminator::Jump { target: mb(BlockId(0)), args },
+    );
+    f.blocks.push(Block { params: call.result.into_iter().collect(), insts: tail, term: old_term });
+}
+
+/// Merges a block into its predecessor when that predecessor's `Jump` is its only incoming
+/// edge (the splices above leave such chains).
+fn merge_straight_lines(f: &mut Function) {
+    let n = f.blocks.len();
+    let mut preds = vec![0usize; n];
+    for b in &f.blocks {
+        for (t, _) in b.term.successors() {
+            if let Some(p) = preds.get_mut(t.index()) {
+                *p += 1;
+            }
+        }
+    }
+    let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut dead = vec![false; n];
+    for b in 0..n {
+        if dead[b] {
+            continue;
+        }
+        // Keep absorbing the successor while it is a single-predecessor jump target.
+        loop {
+            let (t, args) = match &f.blocks[b].term {
+                Terminator::Jump { target, args } => (target.index(), args.clone()),
+                _ => break,
+            };
+            if t == 0 || t == b || t >= n || preds[t] != 1 || dead[t] {
+                break;
+            }
+            let tb = std::mem::replace(
+                &mut f.blocks[t],
+                Block { params: vec![], insts: vec![], term: Terminator::Unreachable },
+            );
+            for (p, a) in tb.params.iter().zip(args) {
+                map.insert(*p, a);
+            }
+            f.blocks[b].insts.extend(tb.insts);
+            f.blocks[b].term = tb.term;
+            dead[t] = true;
+        }
+    }
+    if !map.is_empty() {
+        replace_uses(f, &map);
+    }
+    super::remove_unreachable_blocks(f);
+}

@@ -1,0 +1,188 @@
+//! Tests of the interprocedural optimizations: specialization per argument types and inlining.
+
+mod common;
+
+use nyash_mir::{Function, InstKind, Module, Type};
+
+fn func<'m>(m: &'m Module, name: &str) -> &'m Function {
+    m.funcs.iter().find(|f| f.name == name).unwrap_or_else(|| {
+        let names: Vec<&str> = m.funcs.iter().map(|f| f.name.as_str()).collect();
+        panic!("no function {name} in {names:?}")
+    })
+}
+
+fn insts(f: &Function) -> impl Iterator<Item = &nyash_mir::Inst> {
+    f.blocks.iter().flat_map(|b| b.insts.iter())
+}
+
+/// Calls in `f` to the function named `name`.
+fn calls_to(m: &Module, f: &Function, name: &str) -> usize {
+    insts(f)
+        .filter(|i| matches!(&i.kind, InstKind::Call { func, .. } if m.func(*func).name == name))
+        .count()
+}
+
+const MAX: &str = r#"
+static box Util {
+    max(a, b) {
+        if a > b { return a }
+        return b
+    }
+}
+static box Main {
+    main(args) {
+        print(Util.max(3, 4))
+        print(Util.max(2.5, 1.5))
+        local d = 1
+        if args.length() > 5 { d = "x" }
+        print(Util.max(d, 0))
+    }
+}
+"#;
+
+#[test]
+fn int_and_float_callers_get_unboxed_clones() {
+    let m = common::compile_optimized(MAX);
+    let ints = func(&m, "Util.max$spec$int_int");
+    let floats = func(&m, "Util.max$spec$float_float");
+    assert_eq!(ints.params.iter().map(|p| ints.ty(*p)).collect::<Vec<_>>(), [Type::Int; 2]);
+    assert_eq!(ints.ret, Type::Int);
+    assert_eq!(floats.params.iter().map(|p| floats.ty(*p)).collect::<Vec<_>>(), [Type::Float; 2]);
+    assert_eq!(floats.ret, Type::Float);
+    for (f, want) in [(ints, "IntCmp"), (floats, "FloatCmp")] {
+        let kinds: Vec<String> = insts(f).map(|i| format!("{:?}", i.kind)).collect();
+        assert!(kinds.iter().any(|k| k.starts_with(want)), "{}: {kinds:?}", f.name);
+        assert!(
+            insts(f).all(|i| !matches!(i.kind, InstKind::RtCall { .. } | InstKind::ToDyn(_))),
+            "{} is not fully unboxed: {kinds:?}",
+            f.name
+        );
+    }
+    // The general version stays for the Dyn caller (and is typed Dyn).
+    let general = func(&m, "Util.max");
+    assert_eq!(general.ty(general.params[0]), Type::Dyn);
+    assert_eq!(m.funcs.iter().filter(|f| f.name.starts_with("Util.max")).count(), 3);
+}
+
+#[test]
+fn recursive_clone_calls_itself() {
+    let m = common::compile_optimized(
+        r#"
+static box M {
+    sum(n, step) {
+        if n <= 0 { return n - n }
+        return n + sum(n - step, step)
+    }
+}
+static box Main {
+    main() {
+        print(M.sum(10, 1))
+        print(M.sum(10.0, 0.5))
+    }
+}
+"#,
+    );
+    let f = func(&m, "M.sum$spec$float_float");
+    assert_eq!(f.ret, Type::Float);
+    // The recursion targets the float clone itself (possibly after one level of inlining).
+    assert!(calls_to(&m, f, "M.sum$spec$float_float") >= 1);
+    assert_eq!(calls_to(&m, f, "M.sum"), 0);
+    let i = func(&m, "M.sum$spec$int_int");
+    assert_eq!(i.ret, Type::Int);
+}
+
+#[test]
+fn instance_methods_are_not_specialized() {
+    let m = common::compile_optimized(
+        r#"
+box P {
+    get(x) { return x }
+}
+static box Main {
+    main() {
+        local p = new P()
+        print(p.get(1))
+        print(p.get(2.5))
+    }
+}
+"#,
+    );
+    assert!(m.funcs.iter().all(|f| !f.name.contains("$spec$")));
+}
+
+#[test]
+fn small_helper_is_inlined() {
+    let m = common::compile_optimized(
+        r#"
+static box Util {
+    sq(x) { return x * x }
+}
+static box Main {
+    main() {
+        print(Util.sq(7) + Util.sq(8))
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    assert_eq!(calls_to(&m, main, "Util.sq"), 0, "{}", nyash_mir::print::print_module(&m));
+    // The out-of-line version still exists.
+    func(&m, "Util.sq");
+}
+
+#[test]
+fn self_recursion_is_inlined_one_level() {
+    let m = common::compile_optimized(
+        r#"
+static box Main {
+    fib(n) {
+        if n < 2 { return n }
+        return fib(n - 1) + fib(n - 2)
+    }
+    main() { print(fib(20)) }
+}
+"#,
+    );
+    let fib = func(&m, "Main.fib");
+    assert_eq!(calls_to(&m, fib, "Main.fib"), 4, "{}", nyash_mir::print::print_module(&m));
+}
+
+#[test]
+fn mutual_recursion_is_not_inlined() {
+    let m = common::compile_optimized(
+        r#"
+static box Main {
+    even(n) { if n == 0 { return true } return odd(n - 1) }
+    odd(n) { if n == 0 { return false } return even(n - 1) }
+    main() { print(even(10)) }
+}
+"#,
+    );
+    assert_eq!(calls_to(&m, func(&m, "Main.even"), "Main.odd"), 1);
+    assert_eq!(calls_to(&m, func(&m, "Main.odd"), "Main.even"), 1);
+}
+
+#[test]
+fn inlined_code_keeps_the_callee_site() {
+    let m = common::compile_optimized(
+        r#"
+static box Util {
+    ratio(a, b) { return a / b }
+}
+static box Main {
+    main() {
+        print(Util.ratio(7, 0))
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    assert_eq!(calls_to(&m, main, "Util.ratio"), 0);
+    let div = insts(main)
+        .find(|i| matches!(i.kind, InstKind::IntBin { op: nyash_mir::IntOp::Div, .. }))
+        .expect("the division is inlined into main");
+    let site = &m.sites[div.site.index()];
+    assert_eq!(site.func, "Util.ratio");
+    // Line and column of `a / b` in `ratio`.
+    assert_eq!((site.line, site.col), (3, 26));
+}
