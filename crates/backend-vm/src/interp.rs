@@ -398,6 +398,7 @@ impl<'m> Interp<'m> {
                 NyValue::NULL
             }
             RtFn::Add => bin(rt::nyrt_add),
+            RtFn::AddConsume => bin(rt::nyrt_add_consume),
             RtFn::Sub => bin(rt::nyrt_sub),
             RtFn::Mul => bin(rt::nyrt_mul),
             RtFn::Div => bin(rt::nyrt_div),

@@ -59,6 +59,10 @@ rt_fns! {
     Print = "nyrt_print"(Boxed) -> Void, site = false;
     // Dynamic operators (any operand types, LANGUAGE.md §5).
     Add = "nyrt_add"(Boxed, Boxed) -> Boxed, site = true;
+    // `a + b` that takes over the caller's reference to `a` (the only Boxed argument of any
+    // entry point that is consumed rather than borrowed): appends in place when `a` is a
+    // String with count 1, else `nyrt_add` then release `a`. Emitted by legalization.
+    AddConsume = "nyrt_add_consume"(Boxed, Boxed) -> Boxed, site = true;
     Sub = "nyrt_sub"(Boxed, Boxed) -> Boxed, site = true;
     Mul = "nyrt_mul"(Boxed, Boxed) -> Boxed, site = true;
     Div = "nyrt_div"(Boxed, Boxed) -> Boxed, site = true;

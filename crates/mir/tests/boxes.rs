@@ -51,10 +51,8 @@ bb0(v0: instance):
   v5: dyn = todyn v2                    ; 4:24
   v3: dyn = rtcall nyrt_add(v1, v5)     ; 4:24
   v6: dyn = field_load v0[0]            ; 4:13
-  rtcall nyrt_retain(v3)                ; 4:13
   field_store v0[0], v3                 ; 4:13
   rtcall nyrt_release(v6)               ; 4:13
-  rtcall nyrt_release(v3)               ; 4:13
   rtcall nyrt_release(v1)               ; 4:13
   v4: dyn = field_load v0[0]            ; 4:45
   rtcall nyrt_retain(v4)                ; 4:45
@@ -65,7 +63,6 @@ fn Counter.birth(v0: instance, v1: int) -> void {
 bb0(v0: instance, v1: int):
   v3: dyn = todyn v1                    ; 3:20
   v4: dyn = field_load v0[0]            ; 3:20
-  rtcall nyrt_retain(v3)                ; 3:20
   field_store v0[0], v3                 ; 3:20
   rtcall nyrt_release(v4)               ; 3:20
   v2: void = const null                 ; 3:37
@@ -207,7 +204,6 @@ static box Main {
         r#"
 fn Main.f(v0: dyn) -> dyn {
 bb0(v0: dyn):
-  retain v0                             ; 2:7
   v1: str = const "x"                   ; 3:19
   retain v0                             ; 4:15
   v2: dyn = binary + v1, v0             ; 6:23
@@ -222,7 +218,6 @@ bb0(v0: dyn):
   retain v0                             ; 10:9
   release v0                            ; 10:9
   release v5                            ; 10:9
-  release v0                            ; 10:9
   ret v0
 }
 

@@ -93,7 +93,6 @@ static box Main {
         r#"
 fn Main.main(v0: array) -> int {
 bb0(v0: array):
-  rtcall nyrt_retain(v0)                ; 2:10
   v1: int = const 0                     ; 3:19
   v2: str = const "n="                  ; 4:19
   jump bb1(v1, v2)
@@ -111,8 +110,7 @@ bb2():
   br v13, bb4(), bb3()
 bb3():
   v18: dyn = todyn v6                   ; 9:17
-  v15: str = rtcall nyrt_add(v4, v18)   ; 9:17
-  rtcall nyrt_release(v4)               ; 9:13
+  v15: str = rtcall nyrt_add_consume(v4, v18) ; 9:17
   jump bb1(v6, v15)
 bb4():
   v16: dyn = dyncall v4.length()        ; 11:15
@@ -120,7 +118,6 @@ bb4():
   rtcall nyrt_release(v16)              ; 11:9
   v17: int = const 0                    ; 12:16
   rtcall nyrt_release(v4)               ; 12:9
-  rtcall nyrt_release(v0)               ; 12:9
   ret v17
 }
 

@@ -1,16 +1,22 @@
-//! Immutable runtime strings: one allocation holding a header, the cached lengths and the bytes.
+//! Runtime strings: one allocation holding a header, the cached lengths, the capacity and the
+//! bytes. Strings are immutable as values; the only mutation is [`append_unique`], which
+//! appends in place to a string nobody else references (count 1) so that `s = s + piece` in a
+//! loop runs in amortized linear time (see `ops::nyrt_add_consume`).
 
 use crate::error::guard;
 use crate::value::{type_id, Header, NyValue};
-use std::alloc::{alloc, handle_alloc_error, Layout};
+use std::alloc::{alloc, handle_alloc_error, realloc, Layout};
 
-/// A string object; its UTF-8 bytes follow the struct in the same allocation.
+/// A string object; its UTF-8 bytes follow the struct in the same allocation, which has room
+/// for `cap` bytes (`byte_len <= cap`; the spare room is only ever used by `append_unique`).
 #[repr(C)]
 pub struct StrObj {
     hdr: Header,
     /// Number of Unicode scalar values (positions in Nyash count these).
     char_len: u64,
     byte_len: u64,
+    /// Bytes allocated after the struct.
+    cap: u64,
 }
 
 impl StrObj {
@@ -40,7 +46,8 @@ fn layout_for(len: usize) -> Layout {
     }
 }
 
-/// Allocates a string object holding a copy of `s`.
+/// Allocates a string object holding a copy of `s` (no spare capacity: most strings are
+/// never appended to).
 pub fn alloc_str(s: &str) -> *mut StrObj {
     let layout = layout_for(s.len());
     let char_len = if s.is_ascii() { s.len() } else { s.chars().count() };
@@ -54,6 +61,7 @@ pub fn alloc_str(s: &str) -> *mut StrObj {
             hdr: Header::new(type_id::STR),
             char_len: char_len as u64,
             byte_len: s.len() as u64,
+            cap: s.len() as u64,
         });
         std::ptr::copy_nonoverlapping(s.as_ptr(), p.add(1) as *mut u8, s.len());
         p
@@ -66,9 +74,40 @@ pub fn alloc_str(s: &str) -> *mut StrObj {
 /// `p` must come from `alloc_str` and have no remaining references.
 pub unsafe fn free_str(p: *mut StrObj, keep: bool) {
     if !keep {
-        let layout = layout_for((*p).byte_len as usize);
+        let layout = layout_for((*p).cap as usize);
         std::alloc::dealloc(p as *mut u8, layout);
     }
+}
+
+/// Appends `extra` to the string `p` in place, growing its allocation geometrically (capacity
+/// at least doubles, so n appends copy O(total length) bytes). Returns the possibly moved
+/// object pointer; the old pointer is invalid afterwards.
+///
+/// # Safety
+/// `p` must be a live string object whose only reference is the caller's (count 1): the
+/// object may move, and nobody else may observe the change. `extra` must not point into `p`.
+pub unsafe fn append_unique(mut p: *mut StrObj, extra: &str) -> *mut StrObj {
+    let (len, cap) = ((*p).byte_len as usize, (*p).cap as usize);
+    let need = match len.checked_add(extra.len()) {
+        Some(n) => n,
+        None => crate::error::internal_error("string too large"),
+    };
+    if need > cap {
+        let new_cap = need.max(cap.saturating_mul(2)).max(32);
+        let new_layout = layout_for(new_cap);
+        let q = realloc(p as *mut u8, layout_for(cap), new_layout.size()) as *mut StrObj;
+        if q.is_null() {
+            handle_alloc_error(new_layout);
+        }
+        p = q;
+        (*p).cap = new_cap as u64;
+    }
+    let bytes = p.add(1) as *mut u8;
+    std::ptr::copy_nonoverlapping(extra.as_ptr(), bytes.add(len), extra.len());
+    let chars = if extra.is_ascii() { extra.len() } else { extra.chars().count() };
+    (*p).byte_len = need as u64;
+    (*p).char_len += chars as u64;
+    p
 }
 
 /// A new string from `len` UTF-8 bytes at `ptr` (invalid sequences become U+FFFD).

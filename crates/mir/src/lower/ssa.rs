@@ -21,6 +21,10 @@ use std::collections::HashMap;
 pub(crate) struct Var {
     pub name: String,
     pub value: ValueId,
+    /// A borrowed parameter (never assigned in the body, see `rc`): the variable does not own
+    /// its value, so scope ends never release it. Other variables may hold the same value
+    /// (`local b = p` retains it) and do own theirs, hence a per-variable flag.
+    pub borrowed: bool,
 }
 
 /// An edge into a join block that still waits for its arguments: a `Jump` from `from`,
@@ -198,7 +202,7 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
 
     pub fn declare(&mut self, name: &str, span: Span, value: ValueId) -> usize {
         let idx = self.vars.len();
-        self.vars.push(Var { name: name.to_string(), value });
+        self.vars.push(Var { name: name.to_string(), value, borrowed: false });
         if let Some(s) = self.scopes.last_mut() {
             s.insert(name.to_string(), (idx, span));
         }

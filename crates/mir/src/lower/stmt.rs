@@ -22,6 +22,9 @@ pub(crate) fn lower_method(
         b.func.params.push(me);
         b.me = Some(me);
     }
+    // Parameters the body never assigns are borrowed from the caller (see `rc`).
+    let mut assigned = HashSet::new();
+    assigned_names(&m.body.stmts, &mut assigned);
     for p in &m.params {
         let v = b.add_block_param(BlockId(0), Type::Dyn);
         b.func.params.push(v);
@@ -37,9 +40,8 @@ pub(crate) fn lower_method(
             );
             continue;
         }
-        b.declare(&p.name, p.span, v);
-        // Variables own their values; the caller only lends its arguments.
-        b.emit_void(InstKind::Retain(v), p.span.start);
+        let var = b.declare(&p.name, p.span, v);
+        b.own_param(var, assigned.contains(p.name.as_str()), p.span.start);
     }
     // The body shares the parameters' scope: `local x` for a parameter `x` is a duplicate.
     b.lower_stmts(&m.body.stmts);

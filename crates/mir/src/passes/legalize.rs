@@ -8,7 +8,8 @@
 //! `infer::binary_result` / `unary_result`. Box operations (method dispatch, fields,
 //! reference counting) are legalized in `legalize_boxes`.
 
-use super::legalize_boxes::{elide_retain_release, ModuleFacts};
+use super::legalize_boxes::ModuleFacts;
+use super::rc_elide::elide_retain_release;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
@@ -109,7 +110,18 @@ impl Lx<'_> {
         }
     }
 
-    fn binary(&mut self, op: BinOp, a: ValueId, b: ValueId, res: Option<ValueId>, res_ty: Type) {
+    /// Legalizes `a op b`. `release_a_next`: the next instruction is `Release(a)`; for a
+    /// runtime `+` the two are then fused into `nyrt_add_consume` (which takes over the
+    /// reference to `a`) and true is returned: the caller must drop that `Release`.
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: ValueId,
+        b: ValueId,
+        res: Option<ValueId>,
+        res_ty: Type,
+        release_a_next: bool,
+    ) -> bool {
         let (ta, tb) = (self.ty(a), self.ty(b));
         let both_int = ta == Type::Int && tb == Type::Int;
         let numeric =
@@ -130,13 +142,24 @@ impl Lx<'_> {
                 let fb = self.as_float(b);
                 self.define(res, InstKind::FloatBin { op: fop, a: fa, b: fb }, Type::Float);
             } else {
+                // `x = x + e` lowers to `r = x + e; release x` (the assignment drops the old
+                // value right after computing the new one): hand the reference over instead,
+                // so a uniquely referenced String is appended to in place. `a` must be Boxed
+                // already (a counted type) and must not also be the right operand.
+                let consume = rt == RtFn::Add
+                    && release_a_next
+                    && a != b
+                    && self.ty(a).is_counted()
+                    && self.ty(a).repr() == Repr::Boxed;
+                let rt = if consume { RtFn::AddConsume } else { rt };
                 let da = self.boxed(a);
                 let db = self.boxed(b);
                 // Keep the inferred Str/Dyn type: both are Boxed.
                 let ty = if res_ty.repr() == Repr::Boxed { res_ty } else { Type::Dyn };
                 self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, ty);
+                return consume;
             }
-            return;
+            return false;
         }
         let cmp = match op {
             BinOp::Eq => CmpOp::Eq,
@@ -169,6 +192,7 @@ impl Lx<'_> {
                 self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool);
             }
         }
+        false
     }
 }
 
@@ -180,12 +204,19 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
         let mut term = std::mem::replace(&mut lx.f.blocks[bi].term, Terminator::Unreachable);
         lx.cur = bi;
         lx.out = Vec::with_capacity(insts.len());
-        for inst in insts {
+        let mut insts = insts.into_iter().peekable();
+        while let Some(inst) = insts.next() {
             lx.site = inst.site;
             let res = inst.result;
             let res_ty = res.map(|r| lx.ty(r)).unwrap_or(Type::Dyn);
             match inst.kind {
-                InstKind::Binary { op, a, b } => lx.binary(op, a, b, res, res_ty),
+                InstKind::Binary { op, a, b } => {
+                    let next = insts.peek().map(|i| &i.kind);
+                    let release_a_next = matches!(next, Some(InstKind::Release(x)) if *x == a);
+                    if lx.binary(op, a, b, res, res_ty, release_a_next) {
+                        insts.next();
+                    }
+                }
                 InstKind::Unary { op: UnOp::Neg, a } => match lx.ty(a) {
                     Type::Int => {
                         lx.define(res, InstKind::IntNeg(a), Type::Int);
@@ -272,7 +303,7 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
         }
         let cur = lx.cur;
         lx.f.blocks[cur].term = term;
-        lx.f.blocks[cur].insts = elide_retain_release(std::mem::take(&mut lx.out));
+        lx.f.blocks[cur].insts = elide_retain_release(lx.f, std::mem::take(&mut lx.out));
     }
     let alias = std::mem::take(&mut lx.alias);
     if !alias.is_empty() {

@@ -2,10 +2,12 @@
 //! `nyrt_box_id`, or `DynMethodCall`, as `dispatch` decides), `FieldGet`/`FieldSet` (inline
 //! slot access with explicit reference counting when the receiver's type is a box with that
 //! declared field, else the by-name runtime calls), and `Retain`/`Release` (deleted for
-//! non-counted types, else `nyrt_retain`/`nyrt_release`).
+//! non-counted types, else `nyrt_retain`/`nyrt_release`), after which redundant pairs are
+//! removed (`rc_elide`).
 
 use super::dispatch::{Dispatch, DispatchTable};
 use super::legalize::Lx;
+use super::rc_elide::elide_retain_release;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use std::collections::HashMap;
@@ -201,28 +203,8 @@ impl Lx<'_> {
     /// Ends the block being filled with `term`.
     fn finish_block(&mut self, term: Terminator) {
         let cur = self.cur;
-        self.f.blocks[cur].insts = elide_retain_release(std::mem::take(&mut self.out));
+        self.f.blocks[cur].insts = elide_retain_release(self.f, std::mem::take(&mut self.out));
         self.f.blocks[cur].term = term;
     }
 }
 
-/// Drops `retain v` immediately followed by `release v`: the pair cannot free anything.
-pub(super) fn elide_retain_release(insts: Vec<Inst>) -> Vec<Inst> {
-    let arg = |i: &Inst, want: RtFn| match &i.kind {
-        InstKind::RtCall { func, args } if *func == want && args.len() == 1 => Some(args[0]),
-        InstKind::Retain(v) if want == RtFn::Retain => Some(*v),
-        InstKind::Release(v) if want == RtFn::Release => Some(*v),
-        _ => None,
-    };
-    let mut out: Vec<Inst> = Vec::with_capacity(insts.len());
-    for inst in insts {
-        if let (Some(last), Some(v)) = (out.last(), arg(&inst, RtFn::Release)) {
-            if arg(last, RtFn::Retain) == Some(v) {
-                out.pop();
-                continue;
-            }
-        }
-        out.push(inst);
-    }
-    out
-}

@@ -1,15 +1,20 @@
-//! MIR passes: type inference, legalization (generic → legal), simplification, and the small
-//! helpers they share.
+//! MIR passes: type inference, function specialization, legalization (generic → legal),
+//! simplification, inlining, and the small helpers they share.
 
 pub mod dispatch;
 mod infer;
+mod inline;
 mod legalize;
 mod legalize_boxes;
+mod rc_elide;
 mod simplify;
+mod specialize;
 
 pub use infer::{binary_result, infer_types, unary_result};
 pub use legalize::legalize;
+pub use inline::inline;
 pub use simplify::{remove_unreachable_blocks, simplify};
+pub use specialize::specialize;
 
 use crate::ir::*;
 use std::collections::HashMap;
