@@ -75,3 +75,5 @@ pub(crate) fn guard<T>(work: impl FnOnce() -> Result<T, BackendError>) -> Result
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fast;

@@ -232,7 +232,7 @@ fn div_zero_module() -> Module {
     })
 }
 
-fn run(m: &Module) -> i32 {
+pub(crate) fn run(m: &Module) -> i32 {
     let opts = Options { verify: true, ..Options::default() };
     CraneliftBackend.run(m, &opts, &["test.nyash".into()]).expect("JIT run").exit_code
 }
@@ -309,7 +309,7 @@ fn runtime_staticlib() -> PathBuf {
 }
 
 /// Emits, links with `cc`, runs; returns (exit code, stdout, stderr).
-fn build_and_run(m: &Module, name: &str, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn build_and_run(m: &Module, name: &str, args: &[&str]) -> (i32, String, String) {
     let obj = CraneliftBackend.emit_object(m, &Options { verify: true, ..Options::default() });
     let obj = obj.expect("emit_object");
     assert_eq!(&obj.bytes[..4], b"\x7fELF");
@@ -426,7 +426,7 @@ fn aot_executables() {
 
 // ---- source text through the real front end ----
 
-fn compile_source(src: &str) -> Module {
+pub(crate) fn compile_source(src: &str) -> Module {
     let file = nyash_syntax::SourceFile::new("src.nyash", src);
     let (program, diags) = nyash_syntax::parse(&file);
     assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");

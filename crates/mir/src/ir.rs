@@ -146,6 +146,21 @@ pub mod layout {
     pub const INSTANCE_FIELDS_OFFSET: i64 = 16;
     /// Bytes per field slot (tag word then payload word).
     pub const SLOT_SIZE: i64 = 16;
+    /// Byte offset of the i64 reference count in EVERY heap object (the payload of tags
+    /// `tag::STR` and above points at it). A live object's count is >= 1; native backends may
+    /// increment a count >= 1 and decrement a count > 1 in place, and must call
+    /// `nyrt_retain`/`nyrt_release` otherwise (0 → 1 is never done inline: under
+    /// `NYASH_RC_CHECK=1` a freed object keeps count 0 and the runtime reports its use).
+    pub const REFCOUNT_OFFSET: i64 = 0;
+    /// ArrayBox objects (`tag::ARRAY`): after the 16-byte header, `len: i64`, `cap: i64` and
+    /// `data`, a pointer to `cap` consecutive `(tag, payload)` pairs of which the first `len`
+    /// are the elements (the array owns one reference to each). Backends may read `len` and
+    /// elements and overwrite an element in range (with the reference counting of `set`);
+    /// anything that changes `len`, `cap` or `data` beyond `len < cap` appends is the
+    /// runtime's job.
+    pub const ARRAY_LEN_OFFSET: i64 = 16;
+    pub const ARRAY_CAP_OFFSET: i64 = 24;
+    pub const ARRAY_DATA_OFFSET: i64 = 32;
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,20 +1,86 @@
 //! ArrayBox objects: a growable vector of values behind a heap object header. The array owns
 //! one reference to each element.
+//!
+//! The object has a FIXED `#[repr(C)]` layout because the native backends read and write it
+//! inline (`get`/`set`/`length`/`push` fast paths): header (16 bytes), then `len`, `cap` and
+//! `data` at `nyash_mir::layout::ARRAY_{LEN,CAP,DATA}_OFFSET`; `data` points at `cap`
+//! consecutive `(tag, payload)` pairs of which the first `len` are live. The buffer is the
+//! allocation of a `Vec<NyValue>` taken apart, so Rust code works on it as a `Vec` (see
+//! `with_items`).
 
 use crate::value::{type_id, Header, NyValue};
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
 
 #[repr(C)]
 pub struct ArrayObj {
     hdr: Header,
-    pub items: RefCell<Vec<NyValue>>,
+    len: Cell<i64>,
+    cap: Cell<i64>,
+    data: Cell<*mut NyValue>,
 }
 
+// The backends rely on these offsets (`nyash_mir::layout::ARRAY_*_OFFSET`); the runtime crate
+// does not depend on nyash-mir, so the values are repeated here and checked at compile time.
+pub const ARRAY_LEN_OFFSET: usize = 16;
+pub const ARRAY_CAP_OFFSET: usize = 24;
+pub const ARRAY_DATA_OFFSET: usize = 32;
+const _: () = assert!(std::mem::offset_of!(ArrayObj, len) == ARRAY_LEN_OFFSET);
+const _: () = assert!(std::mem::offset_of!(ArrayObj, cap) == ARRAY_CAP_OFFSET);
+const _: () = assert!(std::mem::offset_of!(ArrayObj, data) == ARRAY_DATA_OFFSET);
+const _: () = assert!(std::mem::size_of::<NyValue>() == 16);
+
 impl ArrayObj {
+    /// Takes the buffer out as a `Vec`, leaving the object empty (so a re-entrant use during
+    /// `with_items` sees an empty array rather than a buffer being mutated).
+    fn take_vec(&self) -> Vec<NyValue> {
+        let empty = ManuallyDrop::new(Vec::<NyValue>::new());
+        let (len, cap, data) = (self.len.get(), self.cap.get(), self.data.get());
+        self.len.set(0);
+        self.cap.set(0);
+        self.data.set(empty.as_ptr() as *mut NyValue);
+        // SAFETY: (data, len, cap) always describe a `Vec<NyValue>` allocation taken apart by
+        // `put_vec` (or the dangling pointer of an empty Vec with cap 0).
+        unsafe { Vec::from_raw_parts(data, len as usize, cap as usize) }
+    }
+
+    /// Stores `v`'s buffer as the array's, dropping (deallocating) any buffer the object
+    /// holds (only an empty one, by construction).
+    fn put_vec(&self, v: Vec<NyValue>) {
+        drop(self.take_vec());
+        let mut v = ManuallyDrop::new(v);
+        self.len.set(v.len() as i64);
+        self.cap.set(v.capacity() as i64);
+        self.data.set(v.as_mut_ptr());
+    }
+
+    /// Runs `f` on the items as a `Vec`. `f` must not call back into user code (release,
+    /// display): do that after `with_items` returns.
+    pub fn with_items<R>(&self, f: impl FnOnce(&mut Vec<NyValue>) -> R) -> R {
+        let mut v = self.take_vec();
+        let r = f(&mut v);
+        self.put_vec(v);
+        r
+    }
+
+    pub fn len(&self) -> usize {
+        self.len.get() as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The item at `i` (not retained), if in range.
+    pub fn get(&self, i: usize) -> Option<NyValue> {
+        // SAFETY: `data` holds `len` initialized values.
+        (i < self.len()).then(|| unsafe { *self.data.get().add(i) })
+    }
+
     /// A copy of the items with a reference taken to each, for code that may re-enter the
     /// runtime (display calls user `toString`) while walking them. Release with `release_all`.
     pub fn snapshot(&self) -> Vec<NyValue> {
-        let items = self.items.borrow().clone();
+        let items = self.with_items(|v| v.clone());
         items.iter().for_each(|v| crate::rc::retain(*v));
         items
     }
@@ -22,10 +88,15 @@ impl ArrayObj {
 
 /// Allocates an array that takes over the references in `items`.
 pub fn alloc_array(items: Vec<NyValue>) -> *mut ArrayObj {
-    Box::into_raw(Box::new(ArrayObj {
+    let empty = ManuallyDrop::new(Vec::<NyValue>::new());
+    let obj = Box::new(ArrayObj {
         hdr: Header::new(type_id::ARRAY),
-        items: RefCell::new(items),
-    }))
+        len: Cell::new(0),
+        cap: Cell::new(0),
+        data: Cell::new(empty.as_ptr() as *mut NyValue),
+    });
+    obj.put_vec(items);
+    Box::into_raw(obj)
 }
 
 /// Frees an array whose count reached 0: releases its elements, then deallocates it (or, under
@@ -34,7 +105,7 @@ pub fn alloc_array(items: Vec<NyValue>) -> *mut ArrayObj {
 /// # Safety
 /// `p` must come from `alloc_array` and have no remaining references.
 pub unsafe fn free_array(p: *mut ArrayObj, keep: bool) {
-    let items = std::mem::take(&mut *(*p).items.borrow_mut());
+    let items = (*p).take_vec();
     if !keep {
         drop(Box::from_raw(p));
     }

@@ -127,6 +127,10 @@ fn free(v: NyValue) {
         // SAFETY: kept objects are never deallocated.
         let h = unsafe { header(v) };
         h.flags.set(h.flags.get() | flags::DEAD);
+        // A dead object's count stays 0: compiled code's inline retain/release only touch
+        // counts >= 1 and hand anything else to `nyrt_retain`/`nyrt_release`, which report
+        // the use (see `value::REFCOUNT_OFFSET`).
+        h.rc.set(0);
     }
 }
 

@@ -18,6 +18,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         nyrt_str_new,
         nyrt_print,
         nyrt_add,
+        nyrt_add_consume,
         nyrt_sub,
         nyrt_mul,
         nyrt_div,

@@ -101,6 +101,14 @@ pub struct Header {
 
 const _: () = assert!(std::mem::size_of::<Header>() == 16);
 
+/// Byte offset of the reference count in every heap object (`nyash_mir::ir::layout::
+/// REFCOUNT_OFFSET`). The native backends retain/release inline: they increment a count >= 1
+/// and decrement a count > 1 in place, and call `nyrt_retain`/`nyrt_release` otherwise. So a
+/// live object's count is always >= 1, and an object freed under `NYASH_RC_CHECK=1` must keep
+/// count 0 (then every inline access falls back to the runtime, which reports the use).
+pub const REFCOUNT_OFFSET: usize = 0;
+const _: () = assert!(std::mem::offset_of!(Header, rc) == REFCOUNT_OFFSET);
+
 impl Header {
     pub fn new(type_id: u8) -> Header {
         Header { rc: Cell::new(1), type_id, flags: Cell::new(0), nfields: 0, box_id: 0 }

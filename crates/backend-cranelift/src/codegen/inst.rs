@@ -1,6 +1,7 @@
 //! Lowering of legal MIR instructions to CLIF: constants, arithmetic with Nyash's exact
 //! division semantics, comparisons, boxing, direct calls and runtime calls, instance field
-//! slots (plain loads/stores at `nyash_mir::layout` offsets) and function addresses.
+//! slots (plain loads/stores at `nyash_mir::layout` offsets) and function addresses. Inline
+//! retain/release and ArrayBox fast paths live in `fast.rs`.
 
 use super::function::{CVal, FnLowering, TRAP_NORETURN};
 use super::runtime::abi_types;
@@ -64,6 +65,13 @@ impl<M: Module> FnLowering<'_, '_, M> {
             }
             InstKind::ToDyn(a) => self.box_value(*a)?,
             InstKind::Call { func, args } => self.call(*func, args)?,
+            // Reference counting is inlined (fast path in place, runtime call when cold).
+            InstKind::RtCall { func: f @ (RtFn::Retain | RtFn::Release), args }
+                if args.len() == 1 && inst.result.is_none() =>
+            {
+                let (t, p) = self.pair(args[0])?;
+                return self.inline_rc(*f, t, p);
+            }
             InstKind::RtCall { func, args } => {
                 let words = self.rt_words(*func, args)?;
                 match self.call_rt(*func, words, site)? {
@@ -73,7 +81,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 }
             }
             InstKind::DynMethodCall { recv, method, args } => {
-                self.dyn_method_call(*recv, method.0, args, site)?
+                match self.array_fast_path(*recv, *method, args, site)? {
+                    Some(v) => v,
+                    None => self.dyn_method_call(*recv, method.0, args, site)?,
+                }
             }
             InstKind::InitRuntime { argc, argv } => {
                 let mut words = vec![self.one(*argc)?, self.one(*argv)?];
@@ -315,7 +326,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
 
     /// Calls runtime entry `f` with `words` (plus the site when its signature has one) and
     /// converts the result back to MIR representation (`None` for a Void entry).
-    fn call_rt(
+    pub(super) fn call_rt(
         &mut self,
         f: RtFn,
         mut words: Vec<ir::Value>,
@@ -342,7 +353,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
 
     /// `nyrt_call_method(recv.tag, recv.payload, sym, args_ptr, argc, site)`, with the
     /// arguments stored as consecutive `(tag, payload)` pairs in a stack buffer.
-    fn dyn_method_call(
+    pub(super) fn dyn_method_call(
         &mut self,
         recv: ValueId,
         sym: u32,

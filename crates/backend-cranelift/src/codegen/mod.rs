@@ -6,6 +6,7 @@
 
 mod annotate;
 mod data;
+mod fast;
 mod function;
 mod inst;
 mod runtime;

@@ -1,7 +1,8 @@
 //! Lowering of legal MIR instructions to LLVM instructions and runtime calls, including the
 //! inline division checks (divisor 0 → `nyrt_error_div_zero`, divisor -1 never reaches
 //! `sdiv`/`srem`, whose overflow case is undefined behaviour in LLVM), instance field slots
-//! (plain aligned loads/stores at `nyash_mir::layout` offsets) and function addresses.
+//! (plain aligned loads/stores at `nyash_mir::layout` offsets) and function addresses. Inline
+//! retain/release and ArrayBox fast paths live in `fast.rs`.
 
 use super::function::{value_name, FnCodegen};
 use super::{CgError, CgResult, Val};
@@ -53,13 +54,26 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             }
             InstKind::ToDyn(a) => Some(self.lower_to_dyn(*a, &name)?),
             InstKind::Call { func, args } => self.call(*func, args, &name)?,
+            // Reference counting is inlined (fast path in place, runtime call when unlikely).
+            InstKind::RtCall { func: f @ (RtFn::Retain | RtFn::Release), args }
+                if args.len() == 1 && inst.result.is_none() =>
+            {
+                let Val::Boxed(t, p) = self.val(args[0])? else {
+                    return Err(CgError(format!("{} of an unboxed value", f.name())));
+                };
+                self.inline_rc(*f, t, p)?;
+                None
+            }
             InstKind::RtCall { func, args } => {
                 let args: Vec<Val<'ctx>> =
                     args.iter().map(|&a| self.val(a)).collect::<CgResult<_>>()?;
                 self.m.rt_call(&self.builder, *func, &args, inst.site, &name)?
             }
             InstKind::DynMethodCall { recv, method, args } => {
-                Some(self.dyn_method_call(*recv, method.0, args, inst.site, &name)?)
+                match self.array_fast_path(*recv, *method, args, inst.site, &name)? {
+                    Some(v) => Some(v),
+                    None => Some(self.dyn_method_call(*recv, method.0, args, inst.site, &name)?),
+                }
             }
             InstKind::InitRuntime { argc, argv } => {
                 let (argc, argv) = (self.val(*argc)?, self.val(*argv)?);
@@ -172,7 +186,11 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     }
 
     /// An aligned i64 load.
-    fn load_word(&self, ptr: PointerValue<'ctx>, name: &str) -> CgResult<IntValue<'ctx>> {
+    pub(super) fn load_word(
+        &self,
+        ptr: PointerValue<'ctx>,
+        name: &str,
+    ) -> CgResult<IntValue<'ctx>> {
         let v = llvm14::load_i64(&self.builder, self.m.types.i64, ptr, name)?;
         if let Some(inst) = v.as_instruction_value() {
             inst.set_alignment(8).map_err(|e| CgError(format!("load alignment: {e}")))?;
@@ -180,7 +198,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         Ok(v.into_int_value())
     }
 
-    fn i64_const(&self, x: i64) -> IntValue<'ctx> {
+    pub(super) fn i64_const(&self, x: i64) -> IntValue<'ctx> {
         self.m.types.i64.const_int(x as u64, true)
     }
 
@@ -370,7 +388,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
 
     /// Stores the argument pairs into the function's call buffer and calls
     /// `nyrt_call_method(recv.tag, recv.payload, sym, &buf, argc, site)`.
-    fn dyn_method_call(
+    pub(super) fn dyn_method_call(
         &mut self,
         recv: ValueId,
         sym: u32,

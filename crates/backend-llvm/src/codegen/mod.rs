@@ -4,6 +4,7 @@
 //! SSA values (tag, payload). MIR block parameters become phi nodes (two for Boxed). Every MIR
 //! function is declared before any body is built so calls can refer forward.
 
+mod fast;
 mod function;
 mod inst;
 mod runtime;

@@ -16,16 +16,15 @@ fn clamp(i: i64, len: usize) -> usize {
 }
 
 pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue {
-    let len = || a.items.borrow().len();
+    let len = || a.len();
     let out_of_range =
         |i: i64, len: usize| -> ! { c.error(&format!("index {i} out of range (length {len})")) };
     match (m, c.args.len()) {
         (Method::Length, 0) | (Method::Size, 0) => NyValue::int(len() as i64),
-        (Method::IsEmpty, 0) => NyValue::bool(len() == 0),
+        (Method::IsEmpty, 0) => NyValue::bool(a.is_empty()),
         (Method::Get, 1) => {
             let i = c.int(0);
-            let items = a.items.borrow();
-            let v = usize::try_from(i).ok().and_then(|i| items.get(i).copied());
+            let v = usize::try_from(i).ok().and_then(|i| a.get(i));
             let v = v.unwrap_or(NyValue::NULL);
             retain(v);
             v
@@ -36,17 +35,17 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             let n = len();
             let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else { out_of_range(i, n) };
             retain(v);
-            let old = std::mem::replace(&mut a.items.borrow_mut()[i], v);
+            let old = a.with_items(|items| std::mem::replace(&mut items[i], v));
             release(old);
             NyValue::NULL
         }
         (Method::Push, 1) => {
             retain(c.args[0]);
-            a.items.borrow_mut().push(c.args[0]);
+            a.with_items(|items| items.push(c.args[0]));
             NyValue::NULL
         }
         (Method::Pop, 0) => {
-            let v = a.items.borrow_mut().pop();
+            let v = a.with_items(|items| items.pop());
             v.unwrap_or(NyValue::NULL)
         }
         (Method::Insert, 2) => {
@@ -54,7 +53,7 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             let n = len();
             let Some(i) = usize::try_from(i).ok().filter(|&i| i <= n) else { out_of_range(i, n) };
             retain(c.args[1]);
-            a.items.borrow_mut().insert(i, c.args[1]);
+            a.with_items(|items| items.insert(i, c.args[1]));
             NyValue::NULL
         }
         (Method::Remove, 1) => {
@@ -62,21 +61,19 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             let n = len();
             let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else { out_of_range(i, n) };
             // The array's reference moves to the caller.
-            let removed = a.items.borrow_mut().remove(i);
-            removed
+            a.with_items(|items| items.remove(i))
         }
         (Method::Clear, 0) => {
-            let items = std::mem::take(&mut *a.items.borrow_mut());
+            let items = a.with_items(std::mem::take);
             release_all(items);
             NyValue::NULL
         }
         (Method::Contains, 1) => {
-            let items = a.items.borrow();
-            NyValue::bool(items.iter().any(|x| values_equal(*x, c.args[0])))
+            let found = a.with_items(|items| items.iter().any(|x| values_equal(*x, c.args[0])));
+            NyValue::bool(found)
         }
         (Method::IndexOf, 1) => {
-            let items = a.items.borrow();
-            let pos = items.iter().position(|x| values_equal(*x, c.args[0]));
+            let pos = a.with_items(|items| items.iter().position(|x| values_equal(*x, c.args[0])));
             NyValue::int(pos.map(|p| p as i64).unwrap_or(-1))
         }
         (Method::Join, 1) => {
@@ -93,16 +90,16 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             NyValue::str(&out)
         }
         (Method::Slice, 1 | 2) => {
-            let items = a.items.borrow();
-            let n = items.len();
+            let n = a.len();
             let from = clamp(c.int(0), n);
             let to = if c.args.len() == 2 { clamp(c.int(1), n) } else { n };
-            let part: Vec<NyValue> = if from < to { items[from..to].to_vec() } else { Vec::new() };
+            let part: Vec<NyValue> =
+                if from < to { a.with_items(|items| items[from..to].to_vec()) } else { Vec::new() };
             part.iter().for_each(|v| retain(*v));
             NyValue::array(part)
         }
         (Method::Reverse, 0) => {
-            a.items.borrow_mut().reverse();
+            a.with_items(|items| items.reverse());
             NyValue::NULL
         }
         (Method::Sort, 0) => {
@@ -150,19 +147,23 @@ fn cmp_strings(x: NyValue, y: NyValue) -> Ordering {
 
 /// Sorts in place (stable), or reports the first pair of elements that cannot be compared.
 fn sort(a: &ArrayObj, c: &Call) {
-    let mut items = a.items.borrow_mut();
-    let Some(&first) = items.first() else { return };
-    let k = class(first);
-    for &x in items.iter().skip(1) {
-        if k == Class::Other || class(x) != k {
-            let msg = format!("cannot compare {} and {}", type_name(first), type_name(x));
-            drop(items);
-            c.error(&msg);
+    let result = a.with_items(|items| {
+        let Some(&first) = items.first() else { return Ok(()) };
+        let k = class(first);
+        for &x in items.iter().skip(1) {
+            if k == Class::Other || class(x) != k {
+                return Err(format!("cannot compare {} and {}", type_name(first), type_name(x)));
+            }
         }
-    }
-    match k {
-        Class::Number => items.sort_by(|x, y| cmp_numbers(*x, *y)),
-        Class::Str => items.sort_by(|x, y| cmp_strings(*x, *y)),
-        Class::Other => {}
+        match k {
+            Class::Number => items.sort_by(|x, y| cmp_numbers(*x, *y)),
+            Class::Str => items.sort_by(|x, y| cmp_strings(*x, *y)),
+            Class::Other => {}
+        }
+        Ok(())
+    });
+    // The error is raised after the items are back in the array.
+    if let Err(msg) = result {
+        c.error(&msg);
     }
 }

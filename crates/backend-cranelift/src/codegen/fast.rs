@@ -1,0 +1,220 @@
+//! Inline fast paths for hot runtime calls: reference counting (`RtCall Retain/Release`) and
+//! ArrayBox `get`/`set`/`length`/`size`/`push` on receivers of static type Array.
+//!
+//! Contract (`nyash_mir::layout`): every heap object's word at `REFCOUNT_OFFSET` is its count;
+//! live objects have count >= 1. Inline code only increments counts >= 1 and decrements counts
+//! above 1; everything else (non-heap tags are filtered first, count 0 = dead under
+//! `NYASH_RC_CHECK=1`, the last release running `fini`/free) goes to `nyrt_retain` /
+//! `nyrt_release` in a cold block. Array fast paths check the receiver tag, the index tag and
+//! the bounds at run time and otherwise make the ordinary `nyrt_call_method` call, so every
+//! error and edge case (out-of-range `set`, non-Int index, growth on `push`) still comes from
+//! the runtime. The LLVM backend emits the same logic (its `codegen/fast.rs`).
+
+use super::function::{CVal, FnLowering};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self, types, InstBuilder, InstructionData, MemFlagsData, Opcode};
+use cranelift_module::Module;
+use nyash_mir::{layout, tag, BackendError, RtFn, SiteId, SymId, Type, ValueId};
+
+/// Which ArrayBox method a `DynMethodCall` on an Array receiver is, if it has a fast path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArrayOp {
+    Get,
+    Set,
+    Length,
+    Push,
+}
+
+impl ArrayOp {
+    /// The fast-path method for `name` called with `argc` arguments, if any.
+    pub(crate) fn classify(name: &str, argc: usize) -> Option<ArrayOp> {
+        match (name, argc) {
+            ("get", 1) => Some(ArrayOp::Get),
+            ("set", 2) => Some(ArrayOp::Set),
+            ("length" | "size", 0) => Some(ArrayOp::Length),
+            ("push", 1) => Some(ArrayOp::Push),
+            _ => None,
+        }
+    }
+}
+
+/// Offsets as CLIF immediates (all small constants).
+const RC: i32 = layout::REFCOUNT_OFFSET as i32;
+const LEN: i32 = layout::ARRAY_LEN_OFFSET as i32;
+const CAP: i32 = layout::ARRAY_CAP_OFFSET as i32;
+const DATA: i32 = layout::ARRAY_DATA_OFFSET as i32;
+
+impl<M: Module> FnLowering<'_, '_, M> {
+    /// The constant `v` was defined as, if it is an `iconst` (e.g. the tag of a `ToDyn`).
+    fn iconst_of(&self, v: ir::Value) -> Option<i64> {
+        let dfg = &self.b.func.dfg;
+        match dfg.value_def(v) {
+            ir::ValueDef::Result(inst, 0) => match dfg.insts[inst] {
+                InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(imm.bits()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Inline `nyrt_retain(t, p)` or `nyrt_release(t, p)` (see the module docs).
+    pub(super) fn inline_rc(
+        &mut self,
+        f: RtFn,
+        t: ir::Value,
+        p: ir::Value,
+    ) -> Result<(), BackendError> {
+        let retain = f == RtFn::Retain;
+        let known = self.iconst_of(t);
+        if known.is_some_and(|k| k < tag::STR) {
+            return Ok(()); // never a heap value: the runtime call would do nothing
+        }
+        let check = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(slow);
+        if known.is_some() {
+            self.b.ins().jump(check, &[]);
+        } else {
+            let heap = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, t, tag::STR);
+            self.b.ins().brif(heap, check, &[], done, &[]);
+        }
+        self.b.switch_to_block(check);
+        let flags = MemFlagsData::trusted();
+        let rc = self.b.ins().load(types::I64, flags, p, RC);
+        let ok = if retain {
+            self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1)
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, rc, 1)
+        };
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let new = self.b.ins().iadd_imm_s(rc, if retain { 1 } else { -1 });
+        self.b.ins().store(flags, new, p, RC);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(slow);
+        self.call_rt(f, vec![t, p], SiteId(0))?;
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        Ok(())
+    }
+
+    /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
+    /// ordinary call".
+    pub(super) fn array_fast_path(
+        &mut self,
+        recv: ValueId,
+        method: SymId,
+        args: &[ValueId],
+        site: SiteId,
+    ) -> Result<Option<CVal>, BackendError> {
+        if self.func.ty(recv) != Type::Array {
+            return Ok(None);
+        }
+        let Some(name) = self.mir.symbols.get(method.index()) else { return Ok(None) };
+        let Some(op) = ArrayOp::classify(name, args.len()) else { return Ok(None) };
+        let (rt, rp) = self.pair(recv)?;
+        let index = match op {
+            ArrayOp::Get | ArrayOp::Set => {
+                let (it, ip) = self.pair(args[0])?;
+                match self.iconst_of(it) {
+                    Some(k) if k != tag::INT => return Ok(None), // always the runtime's error
+                    Some(_) => Some((None, ip)),
+                    None => Some((Some(it), ip)),
+                }
+            }
+            _ => None,
+        };
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.append_block_param(done, types::I64);
+        self.b.append_block_param(done, types::I64);
+
+        // Guards: receiver is an array (static type says so, but be defensive), the index
+        // is an Int, then per-method conditions. Each failure goes to the runtime call.
+        let cond = self.b.ins().icmp_imm_s(IntCC::Equal, rt, tag::ARRAY);
+        self.guard(cond, slow);
+        if let Some((Some(it), _)) = index {
+            let cond = self.b.ins().icmp_imm_s(IntCC::Equal, it, tag::INT);
+            self.guard(cond, slow);
+        }
+        let flags = MemFlagsData::trusted();
+        let result = match op {
+            ArrayOp::Length => {
+                // A live array (count >= 1): a freed one (RC checking) must reach the runtime.
+                let rc = self.b.ins().load(types::I64, flags, rp, RC);
+                let cond = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
+                self.guard(cond, slow);
+                let len = self.b.ins().load(types::I64, flags, rp, LEN);
+                (self.b.ins().iconst(types::I64, tag::INT), len)
+            }
+            ArrayOp::Get | ArrayOp::Set => {
+                let ip = index.map(|(_, ip)| ip).unwrap_or(rp);
+                // Unsigned compare: a negative index is out of range too. A freed array has
+                // length 0, so nothing dead gets past this.
+                let len = self.b.ins().load(types::I64, flags, rp, LEN);
+                let cond = self.b.ins().icmp(IntCC::UnsignedLessThan, ip, len);
+                self.guard(cond, slow);
+                let data = self.b.ins().load(types::I64, flags, rp, DATA);
+                let offset = self.b.ins().ishl_imm_u(ip, 4);
+                let addr = self.b.ins().iadd(data, offset);
+                let et = self.b.ins().load(types::I64, flags, addr, 0);
+                let ep = self.b.ins().load(types::I64, flags, addr, 8);
+                if op == ArrayOp::Get {
+                    // Method results are owned: take a reference for the caller.
+                    self.inline_rc(RtFn::Retain, et, ep)?;
+                    (et, ep)
+                } else {
+                    let (nt, np) = self.pair(args[1])?;
+                    self.inline_rc(RtFn::Retain, nt, np)?;
+                    self.b.ins().store(flags, nt, addr, 0);
+                    self.b.ins().store(flags, np, addr, 8);
+                    // Last: the old element's fini may run user code.
+                    self.inline_rc(RtFn::Release, et, ep)?;
+                    self.null_pair()
+                }
+            }
+            ArrayOp::Push => {
+                let len = self.b.ins().load(types::I64, flags, rp, LEN);
+                let cap = self.b.ins().load(types::I64, flags, rp, CAP);
+                // Room without growing (a freed array has capacity 0).
+                let cond = self.b.ins().icmp(IntCC::SignedLessThan, len, cap);
+                self.guard(cond, slow);
+                let (nt, np) = self.pair(args[0])?;
+                self.inline_rc(RtFn::Retain, nt, np)?;
+                let data = self.b.ins().load(types::I64, flags, rp, DATA);
+                let offset = self.b.ins().ishl_imm_u(len, 4);
+                let addr = self.b.ins().iadd(data, offset);
+                self.b.ins().store(flags, nt, addr, 0);
+                self.b.ins().store(flags, np, addr, 8);
+                let len1 = self.b.ins().iadd_imm_s(len, 1);
+                self.b.ins().store(flags, len1, rp, LEN);
+                self.null_pair()
+            }
+        };
+        self.b.ins().jump(done, &[result.0.into(), result.1.into()]);
+
+        self.b.switch_to_block(slow);
+        let CVal::Two(st, sp) = self.dyn_method_call(recv, method.0, args, site)? else {
+            return Err(self.err("nyrt_call_method must return a Boxed value"));
+        };
+        self.b.ins().jump(done, &[st.into(), sp.into()]);
+
+        self.b.switch_to_block(done);
+        let params = self.b.block_params(done);
+        Ok(Some(CVal::Two(params[0], params[1])))
+    }
+
+    /// Continues in a fresh block when `cond` holds, else branches to `slow`.
+    fn guard(&mut self, cond: ir::Value, slow: ir::Block) {
+        let next = self.b.create_block();
+        self.b.ins().brif(cond, next, &[], slow, &[]);
+        self.b.switch_to_block(next);
+    }
+
+    fn null_pair(&mut self) -> (ir::Value, ir::Value) {
+        (self.b.ins().iconst(types::I64, tag::NULL), self.b.ins().iconst(types::I64, 0))
+    }
+}

@@ -1,0 +1,281 @@
+//! Inline fast paths for hot runtime calls: reference counting (`RtCall Retain/Release`) and
+//! ArrayBox `get`/`set`/`length`/`size`/`push` on receivers of static type Array.
+//!
+//! Contract (`nyash_mir::layout`): every heap object's word at `REFCOUNT_OFFSET` is its count;
+//! live objects have count >= 1. Inline code only increments counts >= 1 and decrements counts
+//! above 1; everything else (non-heap tags are filtered first, count 0 = dead under
+//! `NYASH_RC_CHECK=1`, the last release running `fini`/free) calls `nyrt_retain` /
+//! `nyrt_release` on a branch weighted as unlikely. Array fast paths check the receiver tag,
+//! the index tag and the bounds at run time and otherwise make the ordinary
+//! `nyrt_call_method` call, so every error and edge case (out-of-range `set`, non-Int index,
+//! growth on `push`) still comes from the runtime. Mirrors the Cranelift backend's `fast.rs`.
+
+use super::function::FnCodegen;
+use super::{CgError, CgResult, Val};
+use crate::llvm14;
+use inkwell::basic_block::BasicBlock;
+use inkwell::values::{BasicValue, IntValue, PointerValue};
+use inkwell::IntPredicate;
+use nyash_mir::{layout, tag, RtFn, SiteId, SymId, Type, ValueId};
+
+/// Which ArrayBox method a `DynMethodCall` on an Array receiver is, if it has a fast path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArrayOp {
+    Get,
+    Set,
+    Length,
+    Push,
+}
+
+impl ArrayOp {
+    fn classify(name: &str, argc: usize) -> Option<ArrayOp> {
+        match (name, argc) {
+            ("get", 1) => Some(ArrayOp::Get),
+            ("set", 2) => Some(ArrayOp::Set),
+            ("length" | "size", 0) => Some(ArrayOp::Length),
+            ("push", 1) => Some(ArrayOp::Push),
+            _ => None,
+        }
+    }
+}
+
+impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
+    fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
+        self.m.ctx.append_basic_block(self.llfn, name)
+    }
+
+    /// `br cond, likely, unlikely` with branch weights saying which way is hot.
+    fn likely_branch(
+        &self,
+        cond: IntValue<'ctx>,
+        likely: BasicBlock<'ctx>,
+        unlikely: BasicBlock<'ctx>,
+    ) -> CgResult<()> {
+        let br = self.builder.build_conditional_branch(cond, likely, unlikely)?;
+        let ctx = self.m.ctx;
+        let weights = ctx.metadata_node(&[
+            ctx.metadata_string("branch_weights").into(),
+            self.m.types.i32.const_int(2000, false).into(),
+            self.m.types.i32.const_int(1, false).into(),
+        ]);
+        br.set_metadata(weights, ctx.get_kind_id("prof"))
+            .map_err(|e| CgError(format!("branch weights: {e}")))
+    }
+
+    /// `i64*` to the word at `base + offset`.
+    fn word_at(&self, base: IntValue<'ctx>, offset: i64) -> CgResult<PointerValue<'ctx>> {
+        let addr = if offset == 0 {
+            base
+        } else {
+            self.builder.build_int_add(base, self.i64_const(offset), "")?
+        };
+        Ok(self.builder.build_int_to_ptr(addr, llvm14::word_ptr_type(self.m.ctx), "")?)
+    }
+
+    fn store_word(&self, base: IntValue<'ctx>, offset: i64, v: IntValue<'ctx>) -> CgResult<()> {
+        let ptr = self.word_at(base, offset)?;
+        self.builder
+            .build_store(ptr, v)?
+            .set_alignment(8)
+            .map_err(|e| CgError(format!("store alignment: {e}")))
+    }
+
+    fn load_at(&self, base: IntValue<'ctx>, offset: i64, name: &str) -> CgResult<IntValue<'ctx>> {
+        let ptr = self.word_at(base, offset)?;
+        self.load_word(ptr, name)
+    }
+
+    /// Inline `nyrt_retain(t, p)` or `nyrt_release(t, p)` (see the module docs); the builder
+    /// ends up in a fresh block after it.
+    pub(super) fn inline_rc(
+        &mut self,
+        f: RtFn,
+        t: IntValue<'ctx>,
+        p: IntValue<'ctx>,
+    ) -> CgResult<()> {
+        let retain = f == RtFn::Retain;
+        let known = t.get_sign_extended_constant();
+        if known.is_some_and(|k| k < tag::STR) {
+            return Ok(()); // never a heap value: the runtime call would do nothing
+        }
+        let check = self.new_block("rc.check");
+        let fast = self.new_block("rc.fast");
+        let slow = self.new_block("rc.slow");
+        let done = self.new_block("rc.done");
+        if known.is_some() {
+            self.builder.build_unconditional_branch(check)?;
+        } else {
+            let heap = self.builder.build_int_compare(
+                IntPredicate::SGE,
+                t,
+                self.i64_const(tag::STR),
+                "rc.heap",
+            )?;
+            self.builder.build_conditional_branch(heap, check, done)?;
+        }
+        self.builder.position_at_end(check);
+        let rc = self.load_at(p, layout::REFCOUNT_OFFSET, "rc")?;
+        let ok = if retain {
+            self.builder.build_int_compare(IntPredicate::SGE, rc, self.i64_const(1), "rc.live")?
+        } else {
+            self.builder.build_int_compare(IntPredicate::SGT, rc, self.i64_const(1), "rc.many")?
+        };
+        self.likely_branch(ok, fast, slow)?;
+        self.builder.position_at_end(fast);
+        let new = if retain {
+            self.builder.build_int_add(rc, self.i64_const(1), "rc.inc")?
+        } else {
+            self.builder.build_int_sub(rc, self.i64_const(1), "rc.dec")?
+        };
+        self.store_word(p, layout::REFCOUNT_OFFSET, new)?;
+        self.builder.build_unconditional_branch(done)?;
+        self.builder.position_at_end(slow);
+        self.m.rt_call(&self.builder, f, &[Val::Boxed(t, p)], SiteId(0), "")?;
+        self.builder.build_unconditional_branch(done)?;
+        self.builder.position_at_end(done);
+        Ok(())
+    }
+
+    /// Continues in a fresh block when `cond` holds, else branches to `slow`.
+    fn guard(&self, cond: IntValue<'ctx>, slow: BasicBlock<'ctx>, name: &str) -> CgResult<()> {
+        let next = self.new_block(name);
+        self.likely_branch(cond, next, slow)?;
+        self.builder.position_at_end(next);
+        Ok(())
+    }
+
+    /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
+    /// ordinary call".
+    pub(super) fn array_fast_path(
+        &mut self,
+        recv: ValueId,
+        method: SymId,
+        args: &[ValueId],
+        site: SiteId,
+        name: &str,
+    ) -> CgResult<Option<Val<'ctx>>> {
+        if self.f.ty(recv) != Type::Array {
+            return Ok(None);
+        }
+        let Some(sym) = self.m.mir.symbols.get(method.index()) else { return Ok(None) };
+        let Some(op) = ArrayOp::classify(sym, args.len()) else { return Ok(None) };
+        let Val::Boxed(rt, rp) = self.val(recv)? else {
+            return Err(CgError(format!("method receiver {recv} is not boxed")));
+        };
+        let index = match op {
+            ArrayOp::Get | ArrayOp::Set => {
+                let Val::Boxed(it, ip) = self.val(args[0])? else {
+                    return Err(CgError(format!("method argument {} is not boxed", args[0])));
+                };
+                if it.get_sign_extended_constant().is_some_and(|k| k != tag::INT) {
+                    return Ok(None); // always the runtime's error
+                }
+                Some((it, ip))
+            }
+            _ => None,
+        };
+        let slow = self.new_block("arr.slow");
+        let done = self.new_block("arr.done");
+
+        // Guards: receiver is an array (static type says so, but be defensive), the index
+        // is an Int (constant-folded for a `ToDyn` of an int), then per-method conditions.
+        let is_arr = self.builder.build_int_compare(
+            IntPredicate::EQ,
+            rt,
+            self.i64_const(tag::ARRAY),
+            "arr.is",
+        )?;
+        self.guard(is_arr, slow, "arr.ok")?;
+        if let Some((it, _)) = index {
+            let is_int = self.builder.build_int_compare(
+                IntPredicate::EQ,
+                it,
+                self.i64_const(tag::INT),
+                "",
+            )?;
+            self.guard(is_int, slow, "arr.int")?;
+        }
+        let (res_t, res_p) = match op {
+            ArrayOp::Length => {
+                // A live array (count >= 1): a freed one (RC checking) must reach the runtime.
+                let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
+                let live =
+                    self.builder.build_int_compare(IntPredicate::SGE, rc, self.i64_const(1), "")?;
+                self.guard(live, slow, "arr.live")?;
+                let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?;
+                (self.i64_const(tag::INT), len)
+            }
+            ArrayOp::Get | ArrayOp::Set => {
+                let ip = index.map(|(_, ip)| ip).unwrap_or(rp);
+                // Unsigned compare: a negative index is out of range too. A freed array has
+                // length 0, so nothing dead gets past this.
+                let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?;
+                let inb = self.builder.build_int_compare(IntPredicate::ULT, ip, len, "")?;
+                self.guard(inb, slow, "arr.inb")?;
+                let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
+                let offset = self.builder.build_left_shift(ip, self.i64_const(4), "")?;
+                let addr = self.builder.build_int_add(data, offset, "arr.elem")?;
+                let et = self.load_at(addr, 0, "arr.old.tag")?;
+                let ep = self.load_at(addr, 8, "arr.old.pay")?;
+                if op == ArrayOp::Get {
+                    // Method results are owned: take a reference for the caller.
+                    self.inline_rc(RtFn::Retain, et, ep)?;
+                    (et, ep)
+                } else {
+                    let Val::Boxed(nt, np) = self.val(args[1])? else {
+                        return Err(CgError(format!("stored value {} is not boxed", args[1])));
+                    };
+                    self.inline_rc(RtFn::Retain, nt, np)?;
+                    self.store_word(addr, 0, nt)?;
+                    self.store_word(addr, 8, np)?;
+                    // Last: the old element's fini may run user code.
+                    self.inline_rc(RtFn::Release, et, ep)?;
+                    (self.i64_const(tag::NULL), self.i64_const(0))
+                }
+            }
+            ArrayOp::Push => {
+                let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?;
+                let cap = self.load_at(rp, layout::ARRAY_CAP_OFFSET, "arr.cap")?;
+                // Room without growing (a freed array has capacity 0).
+                let room = self.builder.build_int_compare(IntPredicate::SLT, len, cap, "")?;
+                self.guard(room, slow, "arr.room")?;
+                let Val::Boxed(nt, np) = self.val(args[0])? else {
+                    return Err(CgError(format!("pushed value {} is not boxed", args[0])));
+                };
+                self.inline_rc(RtFn::Retain, nt, np)?;
+                let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
+                let offset = self.builder.build_left_shift(len, self.i64_const(4), "")?;
+                let addr = self.builder.build_int_add(data, offset, "arr.end")?;
+                self.store_word(addr, 0, nt)?;
+                self.store_word(addr, 8, np)?;
+                let len1 = self.builder.build_int_add(len, self.i64_const(1), "arr.len1")?;
+                self.store_word(rp, layout::ARRAY_LEN_OFFSET, len1)?;
+                (self.i64_const(tag::NULL), self.i64_const(0))
+            }
+        };
+        let fast_end = self.current_insert_block()?;
+        self.builder.build_unconditional_branch(done)?;
+
+        self.builder.position_at_end(slow);
+        let Val::Boxed(st, sp) = self.dyn_method_call(recv, method.0, args, site, name)? else {
+            return Err(CgError("nyrt_call_method must return a Boxed value".into()));
+        };
+        let slow_end = self.current_insert_block()?;
+        self.builder.build_unconditional_branch(done)?;
+
+        self.builder.position_at_end(done);
+        let t = self.m.types.i64;
+        let tag_phi = self.builder.build_phi(t, &format!("{name}.tag"))?;
+        tag_phi.add_incoming(&[(&res_t as &dyn BasicValue<'ctx>, fast_end), (&st, slow_end)]);
+        let pay_phi = self.builder.build_phi(t, &format!("{name}.pay"))?;
+        pay_phi.add_incoming(&[(&res_p as &dyn BasicValue<'ctx>, fast_end), (&sp, slow_end)]);
+        Ok(Some(Val::Boxed(
+            tag_phi.as_basic_value().into_int_value(),
+            pay_phi.as_basic_value().into_int_value(),
+        )))
+    }
+
+    fn current_insert_block(&self) -> CgResult<BasicBlock<'ctx>> {
+        self.builder.get_insert_block().ok_or_else(|| CgError("builder is not positioned".into()))
+    }
+}
