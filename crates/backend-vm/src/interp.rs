@@ -272,6 +272,16 @@ impl<'m> Interp<'m> {
             InstKind::IntToFloat(a) => NyValue::float(self.get(base, *a).payload as f64),
             // Registers are always tagged, so boxing is a copy.
             InstKind::ToDyn(a) => self.get(base, *a),
+            // Re-tag from the payload (the Boxed value already carries this tag by contract).
+            InstKind::FromDyn { value, to } => {
+                let p = self.get(base, *value).payload;
+                match to {
+                    nyash_mir::Type::Int => NyValue::int(p),
+                    nyash_mir::Type::Float => NyValue::float(f64::from_bits(p as u64)),
+                    nyash_mir::Type::Bool => NyValue::bool(p != 0),
+                    t => return Err(internal(f, format!("fromdyn to {}", t.name()))),
+                }
+            }
             InstKind::RtCall { func, args } => self.rt_call(f, base, *func, args, site)?,
             InstKind::DynMethodCall { recv, method, args } => {
                 let r = self.get(base, *recv);

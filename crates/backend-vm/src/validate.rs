@@ -1,7 +1,7 @@
 //! Structural checks run before interpretation, so that malformed MIR is reported as an
 //! internal error instead of an index panic: ids in range, block argument counts, legal form.
 
-use nyash_mir::{BackendError, Function, InstKind, Module, Terminator};
+use nyash_mir::{BackendError, Function, InstKind, Module, Terminator, Type};
 
 fn err(f: &Function, message: String) -> BackendError {
     BackendError::Internal { backend: "vm", func: Some(f.name.clone()), message }
@@ -102,6 +102,17 @@ fn validate_func(m: &Module, f: &Function) -> Result<(), BackendError> {
                     return Err(err(f, format!("{} called with {} args", func.name(), args.len())));
                 }
                 InstKind::FieldLoad { obj, .. } => boxed(f, *obj)?,
+                InstKind::FromDyn { value, to } => {
+                    boxed(f, *value)?;
+                    let ok = matches!(to, Type::Int | Type::Float | Type::Bool)
+                        && inst.result.map(|r| f.ty(r)) == Some(*to);
+                    if !ok {
+                        return Err(err(
+                            f,
+                            format!("fromdyn to {} with result {:?}", to.name(), inst.result),
+                        ));
+                    }
+                }
                 InstKind::FieldStore { obj, value, .. } => {
                     boxed(f, *obj)?;
                     boxed(f, *value)?;

@@ -308,6 +308,10 @@ pub enum InstKind {
     /// Any value → Boxed: Int/Float/Bool are tagged (`tag::INT`, `tag::FLOAT` with the f64
     /// bits, `tag::BOOL` with 0/1); an already Boxed value is passed through unchanged.
     ToDyn(ValueId),
+    /// Boxed → `to` ∈ {Int, Float, Bool} for a value the runtime's contract guarantees to
+    /// carry that tag (e.g. `"s".length()` is always an Int): Int → the payload word, Float →
+    /// the payload bits as an f64, Bool → payload != 0. Nothing is checked at run time.
+    FromDyn { value: ValueId, to: Type },
     /// Direct call; argument representations equal the callee's parameter representations.
     Call { func: FuncId, args: Vec<ValueId> },
     /// Call a runtime entry point; arguments follow `RtFn::signature`. If the signature
@@ -390,6 +394,7 @@ impl InstKind {
             | Binary { a, b, .. } => vec![*a, *b],
             IntNeg(a) | FloatNeg(a) | BoolNot(a) | IntToFloat(a) | ToDyn(a) | Truthy(a)
             | Print(a) | Unary { a, .. } | Retain(a) | Release(a) => vec![*a],
+            FromDyn { value, .. } => vec![*value],
             FieldLoad { obj, .. } | FieldGet { obj, .. } => vec![*obj],
             FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => vec![*obj, *value],
             Call { args, .. } | RtCall { args, .. } => args.clone(),

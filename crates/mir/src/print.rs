@@ -126,6 +126,7 @@ pub fn inst_text(m: &Module, k: &InstKind) -> String {
         BoolNot(a) => format!("not {a}"),
         IntToFloat(a) => format!("itof {a}"),
         ToDyn(a) => format!("todyn {a}"),
+        FromDyn { value, to } => format!("fromdyn.{} {value}", to.name()),
         Call { func, args } => {
             let name = m
                 .funcs

@@ -289,6 +289,13 @@ fn check_inst(
             want_result(err, Some(Type::Float));
         }
         ToDyn(_) => want_result(err, Some(Type::Dyn)),
+        FromDyn { value, to } => {
+            want_operand(err, *value, Type::Dyn);
+            if !matches!(to, Type::Int | Type::Float | Type::Bool) {
+                err(format!("fromdyn to {} (must be int, float or bool)", to.name()));
+            }
+            want_result(err, Some(*to));
+        }
         Call { func, args } => {
             let Some(callee) = m.funcs.get(func.index()) else {
                 err(format!("call to missing function {func}"));

@@ -113,9 +113,10 @@ bb3():
   v15: str = rtcall nyrt_add_consume(v4, v18) ; 9:17
   jump bb1(v6, v15)
 bb4():
-  v16: dyn = dyncall v4.length()        ; 11:15
-  rtcall nyrt_print(v16)                ; 11:9
-  rtcall nyrt_release(v16)              ; 11:9
+  v19: dyn = dyncall v4.length()        ; 11:15
+  v16: int = fromdyn.int v19            ; 11:15
+  v20: dyn = todyn v16                  ; 11:9
+  rtcall nyrt_print(v20)                ; 11:9
   v17: int = const 0                    ; 12:16
   rtcall nyrt_release(v4)               ; 12:9
   ret v17

@@ -17,8 +17,11 @@
 //! `Instance(id)`, `nyrt_new_array`/`nyrt_args` `Array`, `nyrt_new_map` `Map`. A
 //! `MethodCall` contributes its arguments to the parameters of every method it may reach
 //! (`dispatch::DispatchTable::targets`); its result is the callee's return type for a direct
-//! call and `Dyn` otherwise.
+//! call, the fixed type of a builtin method on a receiver of known type
+//! (`builtin_types::builtin_result`, e.g. `Str.length()` is Int) for a dynamic one, and `Dyn`
+//! otherwise.
 
+use super::builtin_types::builtin_result;
 use super::dispatch::{Dispatch, DispatchTable};
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
@@ -259,11 +262,18 @@ fn step_function(m: &Module, cx: &Cx, fi: usize, vals: &mut [Vec<T>], rets: &mut
                         }
                         match cx.table.resolve(rt, *method, args.len()) {
                             Dispatch::Direct(f) => rets.get(f.index()).copied().flatten(),
-                            _ => Some(Type::Dyn),
+                            // A builtin method on a receiver of known type may have a fixed
+                            // result type (`legalize` unboxes it with `FromDyn`).
+                            Dispatch::Dynamic => match m.symbols.get(method.index()) {
+                                Some(name) => builtin_result(rt, name, &arg_tys),
+                                None => Some(Type::Dyn),
+                            },
+                            Dispatch::Switch(_) => Some(Type::Dyn),
                         }
                     }
                 },
                 InstKind::DynMethodCall { .. } | InstKind::ToDyn(_) => Some(Type::Dyn),
+                InstKind::FromDyn { to, .. } => Some(*to),
                 InstKind::IntBin { .. } | InstKind::IntNeg(_) => Some(Type::Int),
                 InstKind::FloatBin { .. } | InstKind::FloatNeg(_) | InstKind::IntToFloat(_) => {
                     Some(Type::Float)

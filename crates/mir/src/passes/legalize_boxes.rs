@@ -1,5 +1,6 @@
 //! Legalization of the box instructions: `MethodCall` (direct call, MIR type switch on
-//! `nyrt_box_id`, or `DynMethodCall`, as `dispatch` decides), `FieldGet`/`FieldSet` (inline
+//! `nyrt_box_id`, or `DynMethodCall` — followed by `FromDyn` when inference fixed an unboxed
+//! builtin result type —, as `dispatch` decides), `FieldGet`/`FieldSet` (inline
 //! slot access with explicit reference counting when the receiver's type is a box with that
 //! declared field, else the by-name runtime calls), and `Retain`/`Release` (deleted for
 //! non-counted types, else `nyrt_retain`/`nyrt_release`), after which redundant pairs are
@@ -143,7 +144,23 @@ impl Lx<'_> {
             Dispatch::Dynamic => {
                 let r = self.boxed(recv);
                 let args = args.into_iter().map(|a| self.boxed(a)).collect();
-                self.define(res, InstKind::DynMethodCall { recv: r, method, args }, Type::Dyn);
+                let call = InstKind::DynMethodCall { recv: r, method, args };
+                // Inference gave builtin methods on receivers of known type their fixed result
+                // type (`builtin_types`): unbox an Int/Float/Bool (the runtime guarantees the
+                // tag, and such a box holds no reference, so nothing needs releasing), keep a
+                // Str/Array/Map as the (Boxed) owned result.
+                match res.map(|v| self.ty(v)) {
+                    Some(t @ (Type::Int | Type::Float | Type::Bool)) => {
+                        let d = self.push(call, Type::Dyn);
+                        self.define(res, InstKind::FromDyn { value: d, to: t }, t);
+                    }
+                    Some(t @ (Type::Str | Type::Array | Type::Map)) => {
+                        self.define(res, call, t);
+                    }
+                    _ => {
+                        self.define(res, call, Type::Dyn);
+                    }
+                }
             }
             Dispatch::Switch(cands) => self.type_switch(mx, recv, method, args, res, cands),
         }
@@ -207,4 +224,3 @@ impl Lx<'_> {
         self.f.blocks[cur].term = term;
     }
 }
-

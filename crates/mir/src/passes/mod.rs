@@ -1,6 +1,7 @@
 //! MIR passes: type inference, function specialization, legalization (generic → legal),
 //! simplification, inlining, and the small helpers they share.
 
+mod builtin_types;
 pub mod dispatch;
 mod infer;
 mod inline;
@@ -10,6 +11,7 @@ mod rc_elide;
 mod simplify;
 mod specialize;
 
+pub use builtin_types::builtin_result;
 pub use infer::{binary_result, infer_types, unary_result};
 pub use legalize::legalize;
 pub use inline::inline;
@@ -75,6 +77,7 @@ pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut V
         | Unary { a, .. }
         | Retain(a)
         | Release(a)
+        | FromDyn { value: a, .. }
         | FieldLoad { obj: a, .. }
         | FieldGet { obj: a, .. } => r(a),
         FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => {

@@ -8,7 +8,7 @@
 //! - **Rule A (quiet window).** Every instruction in W is *quiet*: it cannot run user code
 //!   (no `fini`, no `toString`), cannot release anything, and cannot look at a count.
 //!   Quiet: constants, int/float/bool arithmetic and comparisons (a division by zero exits the
-//!   program, which no count survives), `ToDyn`, `IntToFloat`, `FuncAddr`, `FieldLoad`,
+//!   program, which no count survives), `ToDyn`, `FromDyn`, `IntToFloat`, `FuncAddr`, `FieldLoad`,
 //!   `FieldStore` (plain slot moves, no counting), and the runtime calls in
 //!   [`quiet_rt`] (retains, comparisons, truthiness, box ids, non-`+` arithmetic — which only
 //!   accept numbers —, allocations, `nyrt_global_get`, and the never-returning error calls).
@@ -91,6 +91,7 @@ fn is_quiet(i: &Inst) -> bool {
         | BoolNot(_)
         | IntToFloat(_)
         | ToDyn(_)
+        | FromDyn { .. }
         | FieldLoad { .. }
         | FieldStore { .. }
         | FuncAddr(_)

@@ -281,7 +281,8 @@ fn is_pure(k: &InstKind) -> bool {
         | FloatNeg(_)
         | BoolNot(_)
         | IntToFloat(_)
-        | ToDyn(_) => true,
+        | ToDyn(_)
+        | FromDyn { .. } => true,
         IntBin { op, .. } => matches!(op, IntOp::Add | IntOp::Sub | IntOp::Mul),
         FloatBin { op, .. } => matches!(op, FloatOp::Add | FloatOp::Sub | FloatOp::Mul),
         _ => false,
