@@ -77,3 +77,5 @@ pub(crate) fn guard<T>(work: impl FnOnce() -> Result<T, BackendError>) -> Result
 mod tests;
 #[cfg(test)]
 mod tests_fast;
+#[cfg(test)]
+mod tests_fast_ops;

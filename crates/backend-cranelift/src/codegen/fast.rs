@@ -46,7 +46,7 @@ const DATA: i32 = layout::ARRAY_DATA_OFFSET as i32;
 
 impl<M: Module> FnLowering<'_, '_, M> {
     /// The constant `v` was defined as, if it is an `iconst` (e.g. the tag of a `ToDyn`).
-    fn iconst_of(&self, v: ir::Value) -> Option<i64> {
+    pub(super) fn iconst_of(&self, v: ir::Value) -> Option<i64> {
         let dfg = &self.b.func.dfg;
         match dfg.value_def(v) {
             ir::ValueDef::Result(inst, 0) => match dfg.insts[inst] {

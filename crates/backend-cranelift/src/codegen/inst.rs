@@ -1,7 +1,7 @@
 //! Lowering of legal MIR instructions to CLIF: constants, arithmetic with Nyash's exact
 //! division semantics, comparisons, boxing, direct calls and runtime calls, instance field
 //! slots (plain loads/stores at `nyash_mir::layout` offsets) and function addresses. Inline
-//! retain/release and ArrayBox fast paths live in `fast.rs`.
+//! retain/release and ArrayBox fast paths live in `fast.rs`, dynamic operators in `fast_ops.rs`.
 
 use super::function::{CVal, FnLowering, TRAP_NORETURN};
 use super::runtime::abi_types;
@@ -64,6 +64,16 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 CVal::One(self.b.ins().fcvt_from_sint(types::F64, a))
             }
             InstKind::ToDyn(a) => self.box_value(*a)?,
+            InstKind::FromDyn { value, to } => {
+                // The tag is known by contract: only the payload word matters.
+                let (_, p) = self.pair(*value)?;
+                CVal::One(match to.repr() {
+                    Repr::I64 => p,
+                    Repr::F64 => self.b.ins().bitcast(types::F64, MemFlagsData::new(), p),
+                    Repr::Bool => self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0),
+                    Repr::Boxed => return Err(self.err(format!("fromdyn to {}", to.name()))),
+                })
+            }
             InstKind::Call { func, args } => self.call(*func, args)?,
             // Reference counting is inlined (fast path in place, runtime call when cold).
             InstKind::RtCall { func: f @ (RtFn::Retain | RtFn::Release), args }
@@ -71,6 +81,15 @@ impl<M: Module> FnLowering<'_, '_, M> {
             {
                 let (t, p) = self.pair(args[0])?;
                 return self.inline_rc(*f, t, p);
+            }
+            // Dynamic operators on numbers/Bools are inlined (`fast_ops.rs`).
+            InstKind::RtCall { func, args }
+                if super::fast_ops::has_fast_path(*func) && inst.result.is_some() =>
+            {
+                match self.dyn_op_fast_path(*func, args, site)? {
+                    Some(v) => v,
+                    None => self.plain_rt_call(*func, args, site)?,
+                }
             }
             InstKind::RtCall { func, args } => {
                 let words = self.rt_words(*func, args)?;
@@ -293,6 +312,18 @@ impl<M: Module> FnLowering<'_, '_, M> {
             (repr, &[r]) if repr != Repr::Boxed => Ok(CVal::One(r)),
             _ => Err(self.err(format!("call to {}: result count mismatch", target.name))),
         }
+    }
+
+    /// A runtime call with a result (the fallback of a fast path that does not apply).
+    fn plain_rt_call(
+        &mut self,
+        f: RtFn,
+        args: &[ValueId],
+        site: SiteId,
+    ) -> Result<CVal, BackendError> {
+        let words = self.rt_words(f, args)?;
+        self.call_rt(f, words, site)?
+            .ok_or_else(|| self.err(format!("{} returns nothing", f.name())))
     }
 
     /// The ABI words of a runtime call's arguments per `RtFn::signature` (no site yet).

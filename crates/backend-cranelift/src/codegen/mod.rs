@@ -7,6 +7,7 @@
 mod annotate;
 mod data;
 mod fast;
+mod fast_ops;
 mod function;
 mod inst;
 mod runtime;

@@ -40,12 +40,12 @@ impl ArrayOp {
 }
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
-    fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
+    pub(super) fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
         self.m.ctx.append_basic_block(self.llfn, name)
     }
 
     /// `br cond, likely, unlikely` with branch weights saying which way is hot.
-    fn likely_branch(
+    pub(super) fn likely_branch(
         &self,
         cond: IntValue<'ctx>,
         likely: BasicBlock<'ctx>,
@@ -275,7 +275,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         )))
     }
 
-    fn current_insert_block(&self) -> CgResult<BasicBlock<'ctx>> {
+    pub(super) fn current_insert_block(&self) -> CgResult<BasicBlock<'ctx>> {
         self.builder.get_insert_block().ok_or_else(|| CgError("builder is not positioned".into()))
     }
 }

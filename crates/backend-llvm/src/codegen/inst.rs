@@ -2,7 +2,8 @@
 //! inline division checks (divisor 0 → `nyrt_error_div_zero`, divisor -1 never reaches
 //! `sdiv`/`srem`, whose overflow case is undefined behaviour in LLVM), instance field slots
 //! (plain aligned loads/stores at `nyash_mir::layout` offsets) and function addresses. Inline
-//! retain/release and ArrayBox fast paths live in `fast.rs`.
+//! retain/release and ArrayBox fast paths live in `fast.rs`, dynamic operators in
+//! `fast_ops.rs`.
 
 use super::function::{value_name, FnCodegen};
 use super::{CgError, CgResult, Val};
@@ -12,7 +13,7 @@ use inkwell::values::{
 };
 use inkwell::{FloatPredicate, IntPredicate};
 use nyash_mir::{
-    layout, tag, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, ValueId,
+    layout, tag, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, Type, ValueId,
 };
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
@@ -53,6 +54,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 )?))
             }
             InstKind::ToDyn(a) => Some(self.lower_to_dyn(*a, &name)?),
+            InstKind::FromDyn { value, to } => Some(self.lower_from_dyn(*value, *to, &name)?),
             InstKind::Call { func, args } => self.call(*func, args, &name)?,
             // Reference counting is inlined (fast path in place, runtime call when unlikely).
             InstKind::RtCall { func: f @ (RtFn::Retain | RtFn::Release), args }
@@ -63,6 +65,19 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 };
                 self.inline_rc(*f, t, p)?;
                 None
+            }
+            // Dynamic operators on numbers/Bools are inlined (`fast_ops.rs`).
+            InstKind::RtCall { func, args }
+                if super::fast_ops::has_fast_path(*func) && inst.result.is_some() =>
+            {
+                match self.dyn_op_fast_path(*func, args, inst.site, &name)? {
+                    Some(v) => Some(v),
+                    None => {
+                        let args: Vec<Val<'ctx>> =
+                            args.iter().map(|&a| self.val(a)).collect::<CgResult<_>>()?;
+                        self.m.rt_call(&self.builder, *func, &args, inst.site, &name)?
+                    }
+                }
             }
             InstKind::RtCall { func, args } => {
                 let args: Vec<Val<'ctx>> =
@@ -307,6 +322,26 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     self.builder.build_float_rem(a, b, name)?
                 }
             }
+        })
+    }
+
+    /// Unboxes a value whose tag is `to` by contract: only the payload word is used.
+    fn lower_from_dyn(&mut self, a: ValueId, to: Type, name: &str) -> CgResult<Val<'ctx>> {
+        let Val::Boxed(_, p) = self.val(a)? else {
+            return Err(CgError(format!("fromdyn of an unboxed value {a}")));
+        };
+        Ok(match to.repr() {
+            Repr::I64 => Val::I64(p),
+            Repr::F64 => {
+                Val::F64(self.builder.build_bit_cast(p, self.m.types.f64, name)?.into_float_value())
+            }
+            Repr::Bool => Val::Bool(self.builder.build_int_compare(
+                IntPredicate::NE,
+                p,
+                self.i64_const(0),
+                name,
+            )?),
+            Repr::Boxed => return Err(CgError(format!("fromdyn to {}", to.name()))),
         })
     }
 

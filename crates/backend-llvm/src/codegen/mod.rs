@@ -5,6 +5,7 @@
 //! function is declared before any body is built so calls can refer forward.
 
 mod fast;
+mod fast_ops;
 mod function;
 mod inst;
 mod runtime;

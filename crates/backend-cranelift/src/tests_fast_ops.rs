@@ -1,0 +1,56 @@
+//! Tests of the inline dynamic-operator fast paths (`codegen/fast_ops.rs`): Int/Float/mixed
+//! arithmetic and comparisons, overflow wrapping, NaN and infinities, Bool/null/string `==`,
+//! truthiness and negation must print exactly what the runtime computes (the corpus program
+//! `tests/programs/arith/dyn_fast_paths.nyash`), and every error still comes from the runtime.
+
+use crate::tests::{build_and_run, compile_source, run};
+use crate::CraneliftBackend;
+use nyash_mir::{Backend, EmitKind, Options};
+
+const PROGRAM: &str = include_str!("../../../tests/programs/arith/dyn_fast_paths.nyash");
+const OUTPUT: &str = include_str!("../../../tests/programs/arith/dyn_fast_paths.stdout");
+
+/// Self-checking: exits 42 when all 16 checks hold (operands are `dyn` parameters).
+const CHECKS: &str = include_str!("../../../tests/programs/arith/dyn_fast_checks.nyash");
+
+#[test]
+fn dyn_ops_jit() {
+    assert_eq!(run(&compile_source(CHECKS)), 42);
+}
+
+#[test]
+fn dyn_ops_print_what_the_runtime_computes_aot() {
+    let (code, out, err) = build_and_run(&compile_source(PROGRAM), "dynops", &[]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, OUTPUT, ""));
+}
+
+#[test]
+fn dyn_op_errors_come_from_the_runtime() {
+    let cases = [
+        ("print(T.f(\"a\") - 1)", "error: cannot apply '-' to String and Int\n  at "),
+        ("print(-T.f(\"a\"))", "error: cannot apply unary '-' to String\n  at "),
+        ("print(T.f(null) < 1)", "error: cannot apply '<' to Null and Int\n  at "),
+        ("print(T.f(1) >= \"a\")", "error: cannot apply '>=' to Int and String\n  at "),
+        ("print(T.f(true) * 2)", "error: cannot apply '*' to Bool and Int\n  at "),
+        ("if T.f(null) { print(1) }", "error: cannot use Null as a condition\n  at "),
+    ];
+    for (i, (stmt, want)) in cases.iter().enumerate() {
+        let src = format!(
+            "static box T {{\n    f(a) {{ return a }}\n}}\nstatic box Main {{\n    main() {{\n        {stmt}\n        return 0\n    }}\n}}\n"
+        );
+        let (code, out, err) = build_and_run(&compile_source(&src), &format!("dynerr{i}"), &[]);
+        assert_eq!((code, out.as_str()), (1, ""), "{stmt}: {err}");
+        assert!(err.starts_with(want), "{stmt}: {err}");
+    }
+}
+
+#[test]
+fn dyn_ops_are_inline_in_the_clif() {
+    let src = "static box T {\n    add(a, b) { return a + b }\n}\nstatic box Main {\n    main() {\n        print(T.add(\"a\", 1))\n        return T.add(1, 2)\n    }\n}\n";
+    let clif = CraneliftBackend
+        .emit_text(&compile_source(src), &Options::default(), EmitKind::Ir)
+        .unwrap();
+    // Int path (`iadd`), promoted Float path (`fcvt_from_sint`, `fadd`), runtime call cold.
+    assert!(clif.contains("iadd") && clif.contains("fcvt_from_sint"), "{clif}");
+    assert!(clif.contains("fadd") && clif.contains(" cold:"), "{clif}");
+}
