@@ -207,26 +207,6 @@ fn runtime_errors() {
     }
 }
 
-/// `cargo test --release -p nyash-backend-vm -- --ignored --nocapture perf` prints timings.
-#[test]
-#[ignore]
-fn perf_fib_and_loop() {
-    let cases = [
-        ("loop", "static box Main { main() { local i = 0\n local s = 0\n loop(i < 10000000) { s = s + i % 7\n i = i + 1 }\n print(s)\n return 0 } }"),
-        ("fib", "static box Main { fib(n) { if n < 2 { return n }\n return fib(n - 1) + fib(n - 2) }\n main() { print(fib(30))\n return 0 } }"),
-        ("strings", "static box Main { main() { local t = \"\"\n local k = 0\n loop(k < 20000) { t = t + \"x\"\n k = k + 1 }\n print(t.length())\n return 0 } }"),
-    ];
-    for (name, src) in cases {
-        let m = compile(src);
-        if std::env::var("NYASH_VM_DUMP").is_ok() {
-            eprintln!("{}", nyash_mir::print::print_module(&m));
-        }
-        let t = std::time::Instant::now();
-        let (code, out) = crate::run_captured(&m, &["t.nyash".into()]).expect("vm run");
-        eprintln!("vm {name}: {:?} exit {code} out {out:?}", t.elapsed());
-    }
-}
-
 #[test]
 fn boxes_collections_and_fini() {
     let src = r#"
