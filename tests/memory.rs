@@ -41,16 +41,8 @@ struct Workload {
 }
 
 const WORKLOADS: &[Workload] = &[
-    Workload {
-        file: "strings.nyash",
-        counts: (10_000_000, 2_000_000),
-        expected: strings,
-    },
-    Workload {
-        file: "boxes.nyash",
-        counts: (1_000_000, 1_000_000),
-        expected: boxes,
-    },
+    Workload { file: "strings.nyash", counts: (10_000_000, 2_000_000), expected: strings },
+    Workload { file: "boxes.nyash", counts: (1_000_000, 1_000_000), expected: boxes },
 ];
 
 /// The program text both workloads build their strings from.

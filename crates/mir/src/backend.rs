@@ -83,9 +83,19 @@ pub trait Backend {
     fn name(&self) -> &'static str;
     /// Compile and run the module's entry in this process, with `args` as the program's
     /// argv (`args[0]` is the source file name). Returns the program's exit code.
-    fn run(&self, module: &Module, opts: &Options, args: &[String]) -> Result<RunOutcome, BackendError>;
+    fn run(
+        &self,
+        module: &Module,
+        opts: &Options,
+        args: &[String],
+    ) -> Result<RunOutcome, BackendError>;
     /// A relocatable object whose `main` symbol is the module entry.
     fn emit_object(&self, module: &Module, opts: &Options) -> Result<Object, BackendError>;
     /// Textual IR or assembly for `nyash emit`.
-    fn emit_text(&self, module: &Module, opts: &Options, kind: EmitKind) -> Result<String, BackendError>;
+    fn emit_text(
+        &self,
+        module: &Module,
+        opts: &Options,
+        kind: EmitKind,
+    ) -> Result<String, BackendError>;
 }

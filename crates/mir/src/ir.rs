@@ -89,12 +89,9 @@ impl Type {
             Type::Int => Repr::I64,
             Type::Float => Repr::F64,
             Type::Bool => Repr::Bool,
-            Type::Void
-            | Type::Str
-            | Type::Array
-            | Type::Map
-            | Type::Instance(_)
-            | Type::Dyn => Repr::Boxed,
+            Type::Void | Type::Str | Type::Array | Type::Map | Type::Instance(_) | Type::Dyn => {
+                Repr::Boxed
+            }
         }
     }
     /// Least upper bound: equal types stay, anything else is `Dyn`.
@@ -292,13 +289,29 @@ pub enum InstKind {
     // ---- legal MIR (what backends see) ----
     Const(Const),
     /// int × int → int
-    IntBin { op: IntOp, a: ValueId, b: ValueId },
+    IntBin {
+        op: IntOp,
+        a: ValueId,
+        b: ValueId,
+    },
     /// float × float → float
-    FloatBin { op: FloatOp, a: ValueId, b: ValueId },
+    FloatBin {
+        op: FloatOp,
+        a: ValueId,
+        b: ValueId,
+    },
     /// int × int → bool
-    IntCmp { op: CmpOp, a: ValueId, b: ValueId },
+    IntCmp {
+        op: CmpOp,
+        a: ValueId,
+        b: ValueId,
+    },
     /// float × float → bool
-    FloatCmp { op: CmpOp, a: ValueId, b: ValueId },
+    FloatCmp {
+        op: CmpOp,
+        a: ValueId,
+        b: ValueId,
+    },
     /// Wrapping negation, int → int.
     IntNeg(ValueId),
     FloatNeg(ValueId),
@@ -311,50 +324,94 @@ pub enum InstKind {
     /// Boxed → `to` ∈ {Int, Float, Bool} for a value the runtime's contract guarantees to
     /// carry that tag (e.g. `"s".length()` is always an Int): Int → the payload word, Float →
     /// the payload bits as an f64, Bool → payload != 0. Nothing is checked at run time.
-    FromDyn { value: ValueId, to: Type },
+    FromDyn {
+        value: ValueId,
+        to: Type,
+    },
     /// Direct call; argument representations equal the callee's parameter representations.
-    Call { func: FuncId, args: Vec<ValueId> },
+    Call {
+        func: FuncId,
+        args: Vec<ValueId>,
+    },
     /// Call a runtime entry point; arguments follow `RtFn::signature`. If the signature
     /// says `site`, the backend appends the instruction's `SiteId` as a trailing i64.
-    RtCall { func: crate::RtFn, args: Vec<ValueId> },
+    RtCall {
+        func: crate::RtFn,
+        args: Vec<ValueId>,
+    },
     /// Dynamic method call: `recv` and every arg are Boxed, the result is Boxed. Backends
     /// store the args as consecutive `(tag, payload)` pairs in a stack buffer and call
     /// `nyrt_call_method(recv.tag, recv.payload, sym, args_ptr, argc, site)`.
-    DynMethodCall { recv: ValueId, method: SymId, args: Vec<ValueId> },
+    DynMethodCall {
+        recv: ValueId,
+        method: SymId,
+        args: Vec<ValueId>,
+    },
     /// First instruction of the entry function: calls
     /// `nyrt_init(argc, argv, meta_ptr, meta_len)` with `Module::runtime_metadata()`.
-    InitRuntime { argc: ValueId, argv: ValueId },
+    InitRuntime {
+        argc: ValueId,
+        argv: ValueId,
+    },
     /// Load field slot `slot` of the instance `obj` (Boxed): two i64 loads at
     /// `payload + layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * slot`. Result Boxed.
     /// No reference counting: the MIR around it says what to retain.
-    FieldLoad { obj: ValueId, slot: u32 },
+    FieldLoad {
+        obj: ValueId,
+        slot: u32,
+    },
     /// Store the Boxed `value` into field slot `slot` of instance `obj`; no reference counting.
-    FieldStore { obj: ValueId, slot: u32, value: ValueId },
+    FieldStore {
+        obj: ValueId,
+        slot: u32,
+        value: ValueId,
+    },
     /// The address of a compiled function, as an int (used to register runtime callbacks).
     /// The VM returns an encoded `FuncId` instead and handles the call through the runtime's
     /// callback hook.
     FuncAddr(FuncId),
 
     // ---- generic MIR (before `legalize`) ----
-    Binary { op: BinOp, a: ValueId, b: ValueId },
-    Unary { op: UnOp, a: ValueId },
+    Binary {
+        op: BinOp,
+        a: ValueId,
+        b: ValueId,
+    },
+    Unary {
+        op: UnOp,
+        a: ValueId,
+    },
     /// Truthiness of any value → bool (runtime error for null and boxes).
     Truthy(ValueId),
     Print(ValueId),
-    MethodCall { recv: ValueId, method: SymId, args: Vec<ValueId> },
+    MethodCall {
+        recv: ValueId,
+        method: SymId,
+        args: Vec<ValueId>,
+    },
     /// Take a reference (the value will be released later); no-op for unboxed types.
     Retain(ValueId),
     /// Drop a reference; may run `fini` and free the object.
     Release(ValueId),
     /// Read a field by name; the result is owned (+1).
-    FieldGet { obj: ValueId, field: SymId },
+    FieldGet {
+        obj: ValueId,
+        field: SymId,
+    },
     /// Write a field by name (the store takes its own reference to `value`).
-    FieldSet { obj: ValueId, field: SymId, value: ValueId },
+    FieldSet {
+        obj: ValueId,
+        field: SymId,
+        value: ValueId,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Terminator {
-    Jump { target: BlockId, args: Vec<ValueId> },
+    Jump {
+        target: BlockId,
+        args: Vec<ValueId>,
+    },
     /// `cond` is a Bool.
     Branch {
         cond: ValueId,
@@ -392,8 +449,16 @@ impl InstKind {
             | IntCmp { a, b, .. }
             | FloatCmp { a, b, .. }
             | Binary { a, b, .. } => vec![*a, *b],
-            IntNeg(a) | FloatNeg(a) | BoolNot(a) | IntToFloat(a) | ToDyn(a) | Truthy(a)
-            | Print(a) | Unary { a, .. } | Retain(a) | Release(a) => vec![*a],
+            IntNeg(a)
+            | FloatNeg(a)
+            | BoolNot(a)
+            | IntToFloat(a)
+            | ToDyn(a)
+            | Truthy(a)
+            | Print(a)
+            | Unary { a, .. }
+            | Retain(a)
+            | Release(a) => vec![*a],
             FromDyn { value, .. } => vec![*value],
             FieldLoad { obj, .. } | FieldGet { obj, .. } => vec![*obj],
             FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => vec![*obj, *value],

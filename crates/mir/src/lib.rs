@@ -10,6 +10,8 @@ pub mod print;
 pub mod runtime_abi;
 pub mod verify;
 
-pub use backend::{Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings};
+pub use backend::{
+    Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings,
+};
 pub use ir::*;
 pub use runtime_abi::{RtFn, RtSignature};

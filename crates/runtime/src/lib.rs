@@ -35,8 +35,8 @@ pub use map::nyrt_new_map;
 pub use meta::{nyrt_args, nyrt_finish, nyrt_init};
 pub use methods::nyrt_call_method;
 pub use ops::{
-    nyrt_add, nyrt_add_consume, nyrt_div, nyrt_eq, nyrt_fmod, nyrt_ge, nyrt_gt, nyrt_le, nyrt_lt, nyrt_mul, nyrt_neg,
-    nyrt_rem, nyrt_sub, nyrt_truthy,
+    nyrt_add, nyrt_add_consume, nyrt_div, nyrt_eq, nyrt_fmod, nyrt_ge, nyrt_gt, nyrt_le, nyrt_lt,
+    nyrt_mul, nyrt_neg, nyrt_rem, nyrt_sub, nyrt_truthy,
 };
 pub use rc::{nyrt_release, nyrt_retain, ref_count};
 pub use start::{nyrt_start, with_big_stack, BIG_STACK_SIZE};
@@ -53,6 +53,6 @@ pub fn display_string(v: NyValue) -> String {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_rc;
-#[cfg(test)]
 mod tests_consume;
+#[cfg(test)]
+mod tests_rc;

@@ -68,11 +68,22 @@ pub enum StmtKind {
     Local(Vec<(Ident, Option<Expr>)>),
     /// `target = value`, or `target op= value` when `op` is set [t2]. The target is a
     /// `Name`, `Field` or `Index` expression (the parser rejects anything else).
-    Assign { target: Expr, op: Option<BinOp>, value: Expr },
+    Assign {
+        target: Expr,
+        op: Option<BinOp>,
+        value: Expr,
+    },
     /// `if cond { … } else …`; an `else if` chain is an `else` block holding one `If`.
-    If { cond: Expr, then_block: Block, else_block: Option<Block> },
+    If {
+        cond: Expr,
+        then_block: Block,
+        else_block: Option<Block>,
+    },
     /// `loop(cond) { … }`, `loop { … }` (cond `None`), `while cond { … }`.
-    Loop { cond: Option<Expr>, body: Block },
+    Loop {
+        cond: Option<Expr>,
+        body: Block,
+    },
     Break,
     Continue,
     Return(Option<Expr>),
@@ -80,7 +91,11 @@ pub enum StmtKind {
     Expr(Expr),
     Block(Block),
     /// `try { … } catch (e) { … } cleanup { … }` [t2].
-    Try { body: Block, catch: Option<(Option<Ident>, Block)>, cleanup: Option<Block> },
+    Try {
+        body: Block,
+        catch: Option<(Option<Ident>, Block)>,
+        cleanup: Option<Block>,
+    },
     /// `throw e` [t2].
     Throw(Expr),
 }
@@ -104,30 +119,68 @@ pub enum ExprKind {
     Name(String),
     /// `me` or `this`.
     Me,
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, operand: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
     /// Short-circuit `and` / `or`; always yields a Bool.
-    Logical { op: LogicalOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Logical {
+        op: LogicalOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `obj.name`
-    Field { obj: Box<Expr>, name: Ident },
+    Field {
+        obj: Box<Expr>,
+        name: Ident,
+    },
     /// `recv.name(args)`; `Name.m(args)` on a static box also parses as this.
-    MethodCall { recv: Box<Expr>, name: Ident, args: Vec<Expr> },
+    MethodCall {
+        recv: Box<Expr>,
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// `name(args)`: a sibling method in a static box, or a top-level function.
-    Call { callee: Ident, args: Vec<Expr> },
+    Call {
+        callee: Ident,
+        args: Vec<Expr>,
+    },
     /// `new Name(args)`
-    New { class: Ident, args: Vec<Expr> },
+    New {
+        class: Ident,
+        args: Vec<Expr>,
+    },
     /// `from Parent.method(args)` [t2]
-    FromCall { parent: Ident, method: Ident, args: Vec<Expr> },
+    FromCall {
+        parent: Ident,
+        method: Ident,
+        args: Vec<Expr>,
+    },
     /// `obj[index]` [t2]
-    Index { obj: Box<Expr>, index: Box<Expr> },
+    Index {
+        obj: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `[a, b, c]` [t2]
     ArrayLit(Vec<Expr>),
     /// `%{"k" => v, …}` [t2]
     MapLit(Vec<(Expr, Expr)>),
     /// `c ? a : b` [t2]
-    Ternary { cond: Box<Expr>, then_expr: Box<Expr>, else_expr: Box<Expr> },
+    Ternary {
+        cond: Box<Expr>,
+        then_expr: Box<Expr>,
+        else_expr: Box<Expr>,
+    },
     /// `match e { pat => e, _ => e }` [t2]; a `None` pattern is `_`.
-    Match { scrutinee: Box<Expr>, arms: Vec<(Option<Expr>, Expr)> },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<(Option<Expr>, Expr)>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -196,7 +196,7 @@ mod tests {
             ..Timings::default()
         };
         let mut r = result(Ok(0), "");
-        r.timings = Some((t.clone(), Phases { codegen: true, link: true, run: true }));
+        r.timings = Some((t, Phases { codegen: true, link: true, run: true }));
         assert_eq!(r.compile_ms(), Some(7.0));
         assert_eq!(r.run_ms(), Some(8.0));
         r.timings = Some((t, Phases::default()));

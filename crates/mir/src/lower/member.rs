@@ -166,7 +166,7 @@ impl FuncBuilder<'_, '_> {
     /// W0202 for a write to a field box `bx` does not declare (it still works at runtime).
     fn warn_undeclared(&mut self, bx: BoxId, name: &ast::Ident) {
         let Some(info) = self.cx.box_info(bx) else { return };
-        if info.fields.iter().any(|f| *f == name.name) {
+        if info.fields.contains(&name.name) {
             return;
         }
         let bname = self.cx.box_names[bx.index()].clone();

@@ -265,11 +265,8 @@ fn merge_straight_lines(f: &mut Function) {
             continue;
         }
         // Keep absorbing the successor while it is a single-predecessor jump target.
-        loop {
-            let (t, args) = match &f.blocks[b].term {
-                Terminator::Jump { target, args } => (target.index(), args.clone()),
-                _ => break,
-            };
+        while let Terminator::Jump { target, args } = &f.blocks[b].term {
+            let (t, args) = (target.index(), args.clone());
             if t == 0 || t == b || t >= n || preds[t] != 1 || dead[t] {
                 break;
             }

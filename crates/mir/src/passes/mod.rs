@@ -13,8 +13,8 @@ mod specialize;
 
 pub use builtin_types::builtin_result;
 pub use infer::{binary_result, infer_types, unary_result};
-pub use legalize::legalize;
 pub use inline::inline;
+pub use legalize::legalize;
 pub use simplify::{remove_unreachable_blocks, simplify};
 pub use specialize::specialize;
 

@@ -42,14 +42,14 @@ pub fn specialize(m: &mut Module) {
         return;
     }
     // For every function (including clones appended later): the original it was cloned from.
+    /// A call site of an original function: (caller, block, inst, current target, signature).
+    type CallSite = (usize, usize, usize, FuncId, Vec<Type>);
     let mut origin: Vec<FuncId> = m.func_ids().collect();
     let mut clones: HashMap<(FuncId, Vec<Type>), FuncId> = HashMap::new();
     let mut clone_count: HashMap<FuncId, usize> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         infer_types(m);
-        // Call sites per original: (caller, block, inst, current target, signature).
-        let mut groups: BTreeMap<FuncId, Vec<(usize, usize, usize, FuncId, Vec<Type>)>> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<FuncId, Vec<CallSite>> = BTreeMap::new();
         for (fi, f) in m.funcs.iter().enumerate() {
             for (bi, b) in f.blocks.iter().enumerate() {
                 for (ii, inst) in b.insts.iter().enumerate() {
@@ -142,7 +142,7 @@ fn eligible_functions(m: &Module) -> Vec<bool> {
 /// A signature deserves its own clone when it is fully known and beats the join somewhere it
 /// matters for code quality.
 fn worth_cloning(sig: &[Type], join: &[Type]) -> bool {
-    if sig.iter().any(|t| *t == Type::Dyn) || sig == join {
+    if sig.contains(&Type::Dyn) || sig == join {
         return false;
     }
     sig.iter().zip(join).any(|(s, j)| {
