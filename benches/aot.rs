@@ -41,7 +41,7 @@ pub fn build_nyash_executable(
     source: &Path,
     out: &Path,
 ) -> Result<PathBuf, String> {
-    if !mode.is_aot() {
+    if !mode.aot() {
         return Err(format!("{} is not an AOT mode", mode.name()));
     }
     let via_driver = build_with_driver(mode, source, out);
@@ -59,7 +59,7 @@ pub fn build_nyash_executable(
 fn build_with_driver(mode: Mode, source: &Path, out: &Path) -> Result<(), String> {
     let args: Vec<std::ffi::OsString> = vec![
         "nyash".into(),
-        format!("--backend={}", mode.backend_kind().cli_name()).into(),
+        format!("--backend={}", mode.backend().name()).into(),
         "-O2".into(),
         "build".into(),
         source.into(),
@@ -77,7 +77,7 @@ fn build_with_driver(mode: Mode, source: &Path, out: &Path) -> Result<(), String
 
 /// Emits the object in process and links it with the runtime staticlib.
 fn emit_and_link(mode: Mode, module: &Module, out: &Path) -> Result<(), String> {
-    let bytes = crate::try_emit_object(mode.backend_kind(), module, &options(OptLevel::O2))?;
+    let bytes = crate::try_emit_object(mode.backend(), module, &options(OptLevel::O2))?;
     let obj = out.with_extension("o");
     std::fs::write(&obj, bytes).map_err(|e| format!("cannot write {}: {e}", obj.display()))?;
     let runtime = find_runtime_staticlib()?;

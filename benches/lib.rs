@@ -13,7 +13,7 @@ pub use aot::{build_c, build_nyash_executable, run_executable, scratch_dir};
 pub use many_functions::many_functions_source;
 pub use suite::{load_suite_program, SilencedStdout, RUN_BENCH_PROGRAMS, SUITE};
 
-use nyash_mir::{Backend, Module, OptLevel, Options, Timings};
+use nyash_mir::{Module, OptLevel, Options, Timings};
 use nyash_syntax::SourceFile;
 use std::path::PathBuf;
 
@@ -57,70 +57,8 @@ pub fn options(opt_level: OptLevel) -> Options {
     Options { opt_level, verify: false }
 }
 
-/// Which backend does the work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    Vm,
-    Cranelift,
-    Llvm,
-}
-
-impl BackendKind {
-    pub fn backend(self) -> Box<dyn Backend> {
-        match self {
-            BackendKind::Vm => Box::new(nyash_backend_vm::VmBackend),
-            BackendKind::Cranelift => Box::new(nyash_backend_cranelift::CraneliftBackend),
-            BackendKind::Llvm => Box::new(nyash_backend_llvm::LlvmBackend),
-        }
-    }
-
-    /// The driver's `--backend=` value.
-    pub fn cli_name(self) -> &'static str {
-        match self {
-            BackendKind::Vm => "vm",
-            BackendKind::Cranelift => "cranelift",
-            BackendKind::Llvm => "llvm",
-        }
-    }
-}
-
-/// An execution mode as the corpus harness names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Vm,
-    CraneliftJit,
-    CraneliftAot,
-    LlvmJit,
-    LlvmAot,
-}
-
-impl Mode {
-    pub const ALL: [Mode; 5] =
-        [Mode::Vm, Mode::CraneliftJit, Mode::CraneliftAot, Mode::LlvmJit, Mode::LlvmAot];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Vm => "vm",
-            Mode::CraneliftJit => "cranelift-jit",
-            Mode::CraneliftAot => "cranelift-aot",
-            Mode::LlvmJit => "llvm-jit",
-            Mode::LlvmAot => "llvm-aot",
-        }
-    }
-
-    pub fn backend_kind(self) -> BackendKind {
-        match self {
-            Mode::Vm => BackendKind::Vm,
-            Mode::CraneliftJit | Mode::CraneliftAot => BackendKind::Cranelift,
-            Mode::LlvmJit | Mode::LlvmAot => BackendKind::Llvm,
-        }
-    }
-
-    /// True for modes that produce an executable and run it as a separate process.
-    pub fn is_aot(self) -> bool {
-        matches!(self, Mode::CraneliftAot | Mode::LlvmAot)
-    }
-}
+/// Backend and mode names are the driver's, so the benches and `nyash bench` agree.
+pub use nyash_driver::{BackendKind, Mode};
 
 /// Runs `module` in process on `kind`, with `args[0]` = the program name; the exit code
 /// must be 0. Returns the backend's own phase timings (`codegen` = JIT compile, `run`). Panics inside a backend are caught and reported as errors so that one broken

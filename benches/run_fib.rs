@@ -58,7 +58,7 @@ fn fib35(c: &mut Criterion) {
     };
     let opts = options(OptLevel::O2);
     for mode in Mode::ALL {
-        if mode.is_aot() {
+        if mode.aot() {
             let exe = dir.join(format!("fib_{}", mode.name().replace('-', "_")));
             let built =
                 build_nyash_executable(mode, &module, &programs_dir().join("fib.nyash"), &exe)
@@ -71,7 +71,7 @@ fn fib35(c: &mut Criterion) {
                 }
             };
         } else {
-            let kind = mode.backend_kind();
+            let kind = mode.backend();
             if let Err(e) = run_in_process(kind, &module, &opts, &src.name) {
                 skip_note(&format!("fib35/{}", mode.name()), &e);
                 continue;

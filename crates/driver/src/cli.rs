@@ -61,6 +61,15 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
+    /// The code generator behind this choice.
+    pub fn backend(self) -> &'static dyn nyash_mir::Backend {
+        match self {
+            BackendKind::Vm => &nyash_backend_vm::VmBackend,
+            BackendKind::Cranelift => &nyash_backend_cranelift::CraneliftBackend,
+            BackendKind::Llvm => &nyash_backend_llvm::LlvmBackend,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Vm => "vm",

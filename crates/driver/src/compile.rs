@@ -88,11 +88,7 @@ pub(crate) fn report(file: &SourceFile, diags: &[Diagnostic]) {
 
 /// The backend implementing `kind`.
 pub(crate) fn backend(kind: BackendKind) -> &'static dyn Backend {
-    match kind {
-        BackendKind::Vm => &nyash_backend_vm::VmBackend,
-        BackendKind::Cranelift => &nyash_backend_cranelift::CraneliftBackend,
-        BackendKind::Llvm => &nyash_backend_llvm::LlvmBackend,
-    }
+    kind.backend()
 }
 
 /// Runs one backend operation under the ICE guard and turns its error into the right exit:

@@ -13,7 +13,9 @@ mod tempdir;
 mod timings;
 
 use clap::Parser;
-use cli::{BackendKind, Cli, Command};
+/// Backend and mode names shared with the benches.
+pub use cli::{BackendKind, Mode};
+use cli::{Cli, Command};
 use nyash_mir::{Options, Timings};
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -38,6 +38,27 @@ macro_rules! rt_fns {
     (@ret $r:ident) => { Some(Repr::$r) };
 }
 
+impl RtFn {
+    /// Dynamic operators that both native backends inline for Int/Float/Bool operands (tag
+    /// tests, then the machine operation), calling the runtime only for every other case.
+    pub fn has_inline_fast_path(self) -> bool {
+        matches!(
+            self,
+            RtFn::Add
+                | RtFn::AddConsume
+                | RtFn::Sub
+                | RtFn::Mul
+                | RtFn::Lt
+                | RtFn::Le
+                | RtFn::Gt
+                | RtFn::Ge
+                | RtFn::Eq
+                | RtFn::Truthy
+                | RtFn::Neg
+        )
+    }
+}
+
 /// Parameters (in order, before the optional site), result, and whether a trailing `site: i64`
 /// argument is passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -39,24 +39,6 @@ enum Case {
     FloatNeg,
 }
 
-/// Whether `f` has an inline fast path here.
-pub(crate) fn has_fast_path(f: RtFn) -> bool {
-    matches!(
-        f,
-        RtFn::Add
-            | RtFn::AddConsume
-            | RtFn::Sub
-            | RtFn::Mul
-            | RtFn::Lt
-            | RtFn::Le
-            | RtFn::Gt
-            | RtFn::Ge
-            | RtFn::Eq
-            | RtFn::Truthy
-            | RtFn::Neg
-    )
-}
-
 impl<M: Module> FnLowering<'_, '_, M> {
     /// The fast-path lowering of `RtCall f(args)`, or `None` for "emit the plain call".
     pub(super) fn dyn_op_fast_path(
@@ -65,7 +47,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
         args: &[ValueId],
         site: SiteId,
     ) -> Result<Option<CVal>, BackendError> {
-        if !has_fast_path(f) || args.len() != f.signature().params.len() {
+        if !f.has_inline_fast_path() || args.len() != f.signature().params.len() {
             return Ok(None);
         }
         let (at, ap) = self.pair(args[0])?;

@@ -40,24 +40,6 @@ enum Case {
     FloatNeg,
 }
 
-/// Whether `f` has an inline fast path here.
-pub(crate) fn has_fast_path(f: RtFn) -> bool {
-    matches!(
-        f,
-        RtFn::Add
-            | RtFn::AddConsume
-            | RtFn::Sub
-            | RtFn::Mul
-            | RtFn::Lt
-            | RtFn::Le
-            | RtFn::Gt
-            | RtFn::Ge
-            | RtFn::Eq
-            | RtFn::Truthy
-            | RtFn::Neg
-    )
-}
-
 /// A result: Boxed `(tag, payload)` or a Bool (`i1`).
 type Words<'ctx> = (IntValue<'ctx>, Option<IntValue<'ctx>>);
 
@@ -70,7 +52,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         site: SiteId,
         name: &str,
     ) -> CgResult<Option<Val<'ctx>>> {
-        if !has_fast_path(f) || args.len() != f.signature().params.len() {
+        if !f.has_inline_fast_path() || args.len() != f.signature().params.len() {
             return Ok(None);
         }
         let boxed_arg = |v: Val<'ctx>| match v {

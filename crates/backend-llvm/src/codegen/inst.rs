@@ -68,7 +68,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             }
             // Dynamic operators on numbers/Bools are inlined (`fast_ops.rs`).
             InstKind::RtCall { func, args }
-                if super::fast_ops::has_fast_path(*func) && inst.result.is_some() =>
+                if func.has_inline_fast_path() && inst.result.is_some() =>
             {
                 match self.dyn_op_fast_path(*func, args, inst.site, &name)? {
                     Some(v) => Some(v),
