@@ -392,6 +392,7 @@ fn instance_module() -> Module {
         is_static: false,
         parent: None,
         fields: vec!["a".into(), "b".into()],
+        field_types: Vec::new(),
         methods: vec![],
         constructors: vec![],
         fini_thunk: None,

@@ -360,6 +360,7 @@ fn instance_fields_and_callback_thunk() {
         is_static: false,
         parent: None,
         fields: vec!["a".into(), "b".into()],
+        field_types: Vec::new(),
         methods: vec![],
         constructors: vec![],
         fini_thunk: None,

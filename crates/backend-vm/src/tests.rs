@@ -428,6 +428,7 @@ fn instances_fields_and_callbacks() {
         is_static: false,
         parent: None,
         fields: vec!["x".into()],
+        field_types: Vec::new(),
         methods: vec![],
         constructors: vec![],
         fini_thunk: Some(FuncId(1)),

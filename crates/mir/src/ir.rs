@@ -185,6 +185,11 @@ pub struct BoxDef {
     /// Every field slot, inherited ones first; slot `i` is at
     /// `layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i`.
     pub fields: Vec<String>,
+    /// The type of every value a field slot can hold, per slot, as `passes::infer` proved it
+    /// (a slot is typed only when every store into it is visible and no read can see the
+    /// initial `null`); empty until inference runs, which means `Dyn` for every slot. Slots
+    /// still hold Boxed pairs: the type only lets reads skip the tag.
+    pub field_types: Vec<Type>,
     /// Methods by (name, arity), own and inherited, already resolved through the parent chain.
     pub methods: Vec<(String, usize, FuncId)>,
     /// Constructors (`birth` and its aliases) by arity.

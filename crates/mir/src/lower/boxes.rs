@@ -333,6 +333,7 @@ pub(crate) fn finish_boxes(cx: &mut ModuleCx) -> Vec<(BoxId, Option<FuncId>, Opt
             is_static: is_module,
             parent,
             fields,
+            field_types: Vec::new(),
             methods,
             constructors,
             fini_thunk,

@@ -20,6 +20,13 @@
 //! call, the fixed type of a builtin method on a receiver of known type
 //! (`builtin_types::builtin_result`, e.g. `Str.length()` is Int) for a dynamic one, and `Dyn`
 //! otherwise.
+//!
+//! Fields: a declared slot of a box that takes part in no delegation has the join of every
+//! value stored into it — by `FieldSet` on a receiver of that box type, or on a receiver of
+//! unknown type with that field name — joined with `Void` unless every constructor stores the
+//! slot before `me` can be observed (`definitely_initialized`), so no read sees the initial
+//! `null`. A `FieldGet` of such a slot has its type. Boxes with a parent or children keep
+//! `Dyn` slots: there `Instance(b)` may be an instance of another layout.
 
 use super::builtin_types::builtin_result;
 use super::dispatch::{Dispatch, DispatchTable};
@@ -89,6 +96,76 @@ struct Cx {
     fixed_me: Vec<bool>,
     /// Per function: the integer constants (for `nyrt_new_instance` box ids).
     consts: Vec<HashMap<ValueId, i64>>,
+    /// Typed field slots by (box, field name).
+    slots: HashMap<(BoxId, SymId), usize>,
+    /// Typed field slots by field name (the slots a store through an unknown receiver may hit).
+    slots_named: HashMap<SymId, Vec<(BoxId, usize)>>,
+}
+
+/// Per box, per field slot: the join of what the slot can hold (see the module docs).
+type FieldTys = Vec<Vec<T>>;
+
+/// The boxes whose field slots are typed: instance boxes outside any delegation chain.
+fn typed_boxes(m: &Module) -> Vec<bool> {
+    let mut typed: Vec<bool> = m.boxes.iter().map(|b| !b.is_static && b.parent.is_none()).collect();
+    for b in &m.boxes {
+        if let Some(p) = b.parent {
+            if let Some(t) = typed.get_mut(p.index()) {
+                *t = false;
+            }
+        }
+    }
+    typed
+}
+
+/// Which slots of box `b` every constructor stores before anything can read them: the walk
+/// follows each constructor from its entry through unconditional jumps and stops at the first
+/// instruction that uses `me` other than as the receiver of a `FieldSet` (until then `me` has
+/// not escaped, so no code can read its fields). A box without constructors keeps its `null`s.
+fn definitely_initialized(m: &Module, b: &BoxDef) -> Vec<bool> {
+    let slot_of = |s: SymId| {
+        let name = m.symbols.get(s.index())?;
+        b.fields.iter().position(|f| f == name)
+    };
+    let mut all: Option<Vec<bool>> = None;
+    for &(_, fid) in &b.constructors {
+        let mut init = vec![false; b.fields.len()];
+        if let Some(f) = m.funcs.get(fid.index()) {
+            if let Some(&me) = f.params.first() {
+                let mut block = Some(BlockId::new(0));
+                let mut seen = std::collections::HashSet::new();
+                'walk: while let Some(bid) = block.take() {
+                    if !seen.insert(bid) {
+                        break;
+                    }
+                    let Some(bb) = f.blocks.get(bid.index()) else { break };
+                    for inst in &bb.insts {
+                        match &inst.kind {
+                            InstKind::FieldSet { obj, field, value }
+                                if *obj == me && *value != me =>
+                            {
+                                if let Some(i) = slot_of(*field) {
+                                    init[i] = true;
+                                }
+                            }
+                            k if k.operands().contains(&me) => break 'walk,
+                            _ => {}
+                        }
+                    }
+                    if let Terminator::Jump { target, args } = &bb.term {
+                        if !args.contains(&me) {
+                            block = Some(*target);
+                        }
+                    }
+                }
+            }
+        }
+        all = Some(match all {
+            None => init,
+            Some(prev) => prev.iter().zip(&init).map(|(a, b)| *a && *b).collect(),
+        });
+    }
+    all.unwrap_or_else(|| vec![false; b.fields.len()])
 }
 
 /// Infers the type of every value, every function's return type, and stores them.
@@ -120,7 +197,27 @@ pub fn infer_types(m: &mut Module) {
             c
         })
         .collect();
-    let cx = Cx { table: DispatchTable::new(m), fixed_me, consts };
+    let syms: HashMap<&str, SymId> =
+        m.symbols.iter().enumerate().map(|(i, s)| (s.as_str(), SymId::new(i))).collect();
+    let typed = typed_boxes(m);
+    let mut slots = HashMap::new();
+    let mut slots_named: HashMap<SymId, Vec<(BoxId, usize)>> = HashMap::new();
+    let mut fields: FieldTys = Vec::with_capacity(m.boxes.len());
+    for (bi, b) in m.boxes.iter().enumerate() {
+        if !typed[bi] {
+            fields.push(vec![Some(Type::Dyn); b.fields.len()]);
+            continue;
+        }
+        let init = definitely_initialized(m, b);
+        fields.push(init.iter().map(|&i| if i { None } else { Some(Type::Void) }).collect());
+        for (i, name) in b.fields.iter().enumerate() {
+            if let Some(&s) = syms.get(name.as_str()) {
+                slots.insert((BoxId::new(bi), s), i);
+                slots_named.entry(s).or_default().push((BoxId::new(bi), i));
+            }
+        }
+    }
+    let cx = Cx { table: DispatchTable::new(m), fixed_me, consts, slots, slots_named };
     // Who is called at all? Uncalled functions (other than the entry) get Dyn parameters.
     let mut called = vec![false; nf];
     for f in &m.funcs {
@@ -155,7 +252,7 @@ pub fn infer_types(m: &mut Module) {
     loop {
         let mut changed = false;
         for fi in 0..nf {
-            changed |= step_function(m, &cx, fi, &mut vals, &mut rets);
+            changed |= step_function(m, &cx, fi, &mut vals, &mut rets, &mut fields);
         }
         if changed {
             continue;
@@ -177,6 +274,10 @@ pub fn infer_types(m: &mut Module) {
                 defaulted = true;
             }
         }
+        for slot in fields.iter_mut().flatten().filter(|t| t.is_none()) {
+            *slot = Some(Type::Dyn);
+            defaulted = true;
+        }
         if !defaulted {
             break;
         }
@@ -187,6 +288,9 @@ pub fn infer_types(m: &mut Module) {
             v.ty = vals[fi][vi].unwrap_or(Type::Dyn);
         }
         f.ret = rets[fi].unwrap_or(Type::Dyn);
+    }
+    for (b, tys) in m.boxes.iter_mut().zip(fields) {
+        b.field_types = tys.into_iter().map(|t| t.unwrap_or(Type::Dyn)).collect();
     }
 }
 
@@ -202,7 +306,14 @@ fn raise(slot: &mut T, t: T) -> bool {
 }
 
 /// One pass over function `fi`: propagate into callee params, block params, results, ret.
-fn step_function(m: &Module, cx: &Cx, fi: usize, vals: &mut [Vec<T>], rets: &mut [T]) -> bool {
+fn step_function(
+    m: &Module,
+    cx: &Cx,
+    fi: usize,
+    vals: &mut [Vec<T>],
+    rets: &mut [T],
+    fields: &mut FieldTys,
+) -> bool {
     let f = &m.funcs[fi];
     let mut changed = false;
     for b in &f.blocks {
@@ -243,9 +354,34 @@ fn step_function(m: &Module, cx: &Cx, fi: usize, vals: &mut [Vec<T>], rets: &mut
                 | InstKind::InitRuntime { .. }
                 | InstKind::Retain(_)
                 | InstKind::Release(_)
-                | InstKind::FieldStore { .. }
-                | InstKind::FieldSet { .. } => None,
-                InstKind::FieldLoad { .. } | InstKind::FieldGet { .. } => Some(Type::Dyn),
+                | InstKind::FieldStore { .. } => None,
+                InstKind::FieldSet { obj, field, value } => {
+                    let t = ty(*value);
+                    match ty(*obj) {
+                        None => {}
+                        Some(Type::Instance(b)) => {
+                            if let Some(&i) = cx.slots.get(&(b, *field)) {
+                                changed |= raise(&mut fields[b.index()][i], t);
+                            }
+                        }
+                        // A receiver of unknown type may be any box with this field.
+                        Some(_) => {
+                            for &(b, i) in cx.slots_named.get(field).into_iter().flatten() {
+                                changed |= raise(&mut fields[b.index()][i], t);
+                            }
+                        }
+                    }
+                    None
+                }
+                InstKind::FieldGet { obj, field } => match ty(*obj) {
+                    None => None,
+                    Some(Type::Instance(b)) => match cx.slots.get(&(b, *field)) {
+                        Some(&i) => fields[b.index()][i],
+                        None => Some(Type::Dyn),
+                    },
+                    Some(_) => Some(Type::Dyn),
+                },
+                InstKind::FieldLoad { .. } => Some(Type::Dyn),
                 InstKind::FuncAddr(_) => Some(Type::Int),
                 InstKind::MethodCall { recv, method, args } => match ty(*recv) {
                     None => None,

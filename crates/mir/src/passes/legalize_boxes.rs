@@ -20,6 +20,8 @@ pub(super) struct ModuleFacts {
     pub table: DispatchTable,
     /// Declared slot of a field (by symbol) in a box.
     pub slots: HashMap<(BoxId, SymId), u32>,
+    /// Per box, the inferred type of each slot (`BoxDef::field_types`).
+    pub field_types: Vec<Vec<Type>>,
 }
 
 impl ModuleFacts {
@@ -43,12 +45,25 @@ impl ModuleFacts {
             rets: m.funcs.iter().map(|f| f.ret).collect(),
             table: DispatchTable::new(m),
             slots,
+            field_types: m.boxes.iter().map(|b| b.field_types.clone()).collect(),
         }
     }
 
-    fn slot(&self, obj_ty: Type, field: SymId) -> Option<u32> {
+    /// The inferred type of slot `slot` of box `b` (`Dyn` when inference did not run).
+    fn field_type(&self, b: BoxId, slot: u32) -> Type {
+        self.field_types
+            .get(b.index())
+            .and_then(|t| t.get(slot as usize))
+            .copied()
+            .unwrap_or(Type::Dyn)
+    }
+
+    /// The declared slot of `field` in a receiver of type `obj_ty`, with the slot's type.
+    fn slot(&self, obj_ty: Type, field: SymId) -> Option<(u32, Type)> {
         match obj_ty {
-            Type::Instance(b) => self.slots.get(&(b, field)).copied(),
+            Type::Instance(b) => {
+                self.slots.get(&(b, field)).map(|&slot| (slot, self.field_type(b, slot)))
+            }
             _ => None,
         }
     }
@@ -70,9 +85,15 @@ impl Lx<'_> {
         res: Option<ValueId>,
     ) {
         match mx.slot(self.ty(obj), field) {
-            Some(slot) => {
-                // The slot keeps its reference; the result is a new one.
-                let v = self.define(res, InstKind::FieldLoad { obj, slot }, Type::Dyn);
+            Some((slot, t)) if t.repr() != Repr::Boxed => {
+                // An unboxed slot type: only the payload matters and nothing is counted.
+                let d = self.push(InstKind::FieldLoad { obj, slot }, Type::Dyn);
+                self.define(res, InstKind::FromDyn { value: d, to: t }, t);
+            }
+            Some((slot, t)) => {
+                // The slot keeps its reference; the result is a new one. A Boxed slot type
+                // (Str, a box...) is the same pair, so the load is typed directly.
+                let v = self.define(res, InstKind::FieldLoad { obj, slot }, t);
                 self.emit_void(InstKind::RtCall { func: RtFn::Retain, args: vec![v] });
             }
             None => {
@@ -90,7 +111,12 @@ impl Lx<'_> {
     pub fn field_set(&mut self, mx: &ModuleFacts, obj: ValueId, field: SymId, value: ValueId) {
         let v = self.boxed(value);
         match mx.slot(self.ty(obj), field) {
-            Some(slot) => {
+            Some((slot, t)) if !t.is_counted() => {
+                // The slot never holds a counted value, so neither the old nor the new one
+                // needs reference counting.
+                self.emit_void(InstKind::FieldStore { obj, slot, value: v });
+            }
+            Some((slot, _)) => {
                 // Retain the new value before releasing the old one: they may be the same.
                 let old = self.push(InstKind::FieldLoad { obj, slot }, Type::Dyn);
                 self.emit_void(InstKind::RtCall { func: RtFn::Retain, args: vec![v] });
