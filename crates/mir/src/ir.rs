@@ -67,6 +67,18 @@ pub enum Type {
     Map,
     /// An instance of this user box or of a box derived from it.
     Instance(BoxId),
+    /// An Int or `null` (the nullable types are Boxed; the tag says which). Operations that
+    /// are a runtime error on `null` (arithmetic, method calls, field access) give the result
+    /// type of the non-null type.
+    IntOrNull,
+    /// A Float or `null`.
+    FloatOrNull,
+    /// A Bool or `null`.
+    BoolOrNull,
+    /// A String or `null`.
+    StrOrNull,
+    /// `Instance(b)` or `null`.
+    InstanceOrNull(BoxId),
     Dyn,
 }
 
@@ -89,18 +101,58 @@ impl Type {
             Type::Int => Repr::I64,
             Type::Float => Repr::F64,
             Type::Bool => Repr::Bool,
-            Type::Void | Type::Str | Type::Array | Type::Map | Type::Instance(_) | Type::Dyn => {
-                Repr::Boxed
-            }
+            Type::Void
+            | Type::Str
+            | Type::Array
+            | Type::Map
+            | Type::Instance(_)
+            | Type::IntOrNull
+            | Type::FloatOrNull
+            | Type::BoolOrNull
+            | Type::StrOrNull
+            | Type::InstanceOrNull(_)
+            | Type::Dyn => Repr::Boxed,
         }
     }
-    /// Least upper bound: equal types stay, anything else is `Dyn`.
+    /// Least upper bound: equal types stay; `T`, `null` and `T-or-null` join to `T-or-null`
+    /// where that type exists; anything else is `Dyn`.
     pub fn join(self, other: Type) -> Type {
         if self == other {
             self
+        } else if self == Type::Void {
+            other.or_null()
+        } else if other == Type::Void || self.non_null() == other.non_null() {
+            self.or_null()
         } else {
             Type::Dyn
         }
+    }
+    /// The type without `null`: `T-or-null` → `T`; every other type is itself.
+    pub fn non_null(self) -> Type {
+        match self {
+            Type::IntOrNull => Type::Int,
+            Type::FloatOrNull => Type::Float,
+            Type::BoolOrNull => Type::Bool,
+            Type::StrOrNull => Type::Str,
+            Type::InstanceOrNull(b) => Type::Instance(b),
+            t => t,
+        }
+    }
+    /// The type with `null` added (`Dyn` when there is no such type).
+    pub fn or_null(self) -> Type {
+        match self.non_null() {
+            Type::Int => Type::IntOrNull,
+            Type::Float => Type::FloatOrNull,
+            Type::Bool => Type::BoolOrNull,
+            Type::Str => Type::StrOrNull,
+            Type::Instance(b) => Type::InstanceOrNull(b),
+            Type::Void => Type::Void,
+            _ => Type::Dyn,
+        }
+    }
+    /// True for the `T-or-null` types.
+    pub fn is_nullable(self) -> bool {
+        self.non_null() != self
     }
     pub fn name(self) -> &'static str {
         match self {
@@ -112,12 +164,26 @@ impl Type {
             Type::Array => "array",
             Type::Map => "map",
             Type::Instance(_) => "instance",
+            Type::IntOrNull => "int?",
+            Type::FloatOrNull => "float?",
+            Type::BoolOrNull => "bool?",
+            Type::StrOrNull => "str?",
+            Type::InstanceOrNull(_) => "instance?",
             Type::Dyn => "dyn",
         }
     }
     /// True for types whose values may point to a reference-counted heap object.
     pub fn is_counted(self) -> bool {
-        !matches!(self, Type::Int | Type::Float | Type::Bool | Type::Void)
+        !matches!(
+            self,
+            Type::Int
+                | Type::Float
+                | Type::Bool
+                | Type::Void
+                | Type::IntOrNull
+                | Type::FloatOrNull
+                | Type::BoolOrNull
+        )
     }
 }
 
@@ -321,6 +387,10 @@ pub enum InstKind {
     IntNeg(ValueId),
     FloatNeg(ValueId),
     BoolNot(ValueId),
+    /// Boxed → bool: is the value `null` (tag `tag::NULL`)? Guards the typed fast path of an
+    /// operation on a `T-or-null` value; the `null` side takes the generic path, which raises
+    /// the runtime error.
+    IsNull(ValueId),
     /// int → float (signed conversion).
     IntToFloat(ValueId),
     /// Any value → Boxed: Int/Float/Bool are tagged (`tag::INT`, `tag::FLOAT` with the f64
@@ -457,6 +527,7 @@ impl InstKind {
             IntNeg(a)
             | FloatNeg(a)
             | BoolNot(a)
+            | IsNull(a)
             | IntToFloat(a)
             | ToDyn(a)
             | Truthy(a)

@@ -124,6 +124,7 @@ pub fn inst_text(m: &Module, k: &InstKind) -> String {
         IntNeg(a) => format!("ineg {a}"),
         FloatNeg(a) => format!("fneg {a}"),
         BoolNot(a) => format!("not {a}"),
+        IsNull(a) => format!("isnull {a}"),
         IntToFloat(a) => format!("itof {a}"),
         ToDyn(a) => format!("todyn {a}"),
         FromDyn { value, to } => format!("fromdyn.{} {value}", to.name()),

@@ -284,6 +284,10 @@ fn check_inst(
             want_operand(err, *a, Type::Bool);
             want_result(err, Some(Type::Bool));
         }
+        IsNull(a) => {
+            want_operand(err, *a, Type::Dyn);
+            want_result(err, Some(Type::Bool));
+        }
         IntToFloat(a) => {
             want_operand(err, *a, Type::Int);
             want_result(err, Some(Type::Float));

@@ -43,42 +43,36 @@ static box Main {
 }
 "#,
         r#"
-fn Counter.inc(v0: instance) -> dyn {
+fn Counter.inc(v0: instance) -> int {
 bb0(v0: instance):
-  v1: dyn = field_load v0[0]            ; 4:24
-  rtcall nyrt_retain(v1)                ; 4:24
+  v5: dyn = field_load v0[0]            ; 4:24
+  v1: int = fromdyn.int v5              ; 4:24
   v2: int = const 1                     ; 4:35
-  v5: dyn = todyn v2                    ; 4:24
-  v3: dyn = rtcall nyrt_add(v1, v5)     ; 4:24
-  v6: dyn = field_load v0[0]            ; 4:13
-  field_store v0[0], v3                 ; 4:13
-  rtcall nyrt_release(v6)               ; 4:13
-  rtcall nyrt_release(v1)               ; 4:13
-  v4: dyn = field_load v0[0]            ; 4:45
-  rtcall nyrt_retain(v4)                ; 4:45
+  v3: int = iadd v1, v2                 ; 4:24
+  v6: dyn = todyn v3                    ; 4:13
+  field_store v0[0], v6                 ; 4:13
+  v7: dyn = field_load v0[0]            ; 4:45
+  v4: int = fromdyn.int v7              ; 4:45
   ret v4
 }
 
 fn Counter.birth(v0: instance, v1: int) -> void {
 bb0(v0: instance, v1: int):
   v3: dyn = todyn v1                    ; 3:20
-  v4: dyn = field_load v0[0]            ; 3:20
   field_store v0[0], v3                 ; 3:20
-  rtcall nyrt_release(v4)               ; 3:20
   v2: void = const null                 ; 3:37
   ret v2
 }
 
-fn Main.main() -> dyn {
+fn Main.main() -> int {
 bb0():
   v0: int = const 10                    ; 8:31
   v1: int = const 0                     ; 8:19
   v2: instance = rtcall nyrt_new_instance(v1) ; 8:19
   v3: void = call Counter.birth(v2, v0) ; 8:19
-  v4: dyn = call Counter.inc(v2)        ; 9:9
-  rtcall nyrt_release(v4)               ; 9:9
-  v5: dyn = field_load v2[0]            ; 10:16
-  rtcall nyrt_retain(v5)                ; 10:16
+  v4: int = call Counter.inc(v2)        ; 9:9
+  v6: dyn = field_load v2[0]            ; 10:16
+  v5: int = fromdyn.int v6              ; 10:16
   rtcall nyrt_release(v2)               ; 10:9
   ret v5
 }
@@ -87,9 +81,9 @@ bb0():
 fn __nyash_entry(v0: int, v1: int) -> int {
 bb0(v0: int, v1: int):
   init_runtime v0, v1                   ; 7:5
-  v2: dyn = call Main.main()            ; 7:5
-  v3: int = rtcall nyrt_finish(v2)      ; 7:5
-  rtcall nyrt_release(v2)               ; 7:5
+  v2: int = call Main.main()            ; 7:5
+  v4: dyn = todyn v2                    ; 7:5
+  v3: int = rtcall nyrt_finish(v4)      ; 7:5
   ret v3
 }
 "#,

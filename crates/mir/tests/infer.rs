@@ -174,3 +174,62 @@ static box Main {
         assert!(t == Type::Int || t == Type::Bool, "unexpected {t:?}");
     }
 }
+
+#[test]
+fn nullable_join_lattice() {
+    use Type::*;
+    let b = nyash_mir::BoxId::new(0);
+    assert_eq!(Int.join(Void), IntOrNull);
+    assert_eq!(Void.join(Float), FloatOrNull);
+    assert_eq!(FloatOrNull.join(Float), FloatOrNull);
+    assert_eq!(Instance(b).join(Void), InstanceOrNull(b));
+    assert_eq!(StrOrNull.join(Void), StrOrNull);
+    assert_eq!(IntOrNull.join(Float), Dyn);
+    assert_eq!(Array.join(Void), Dyn, "no nullable array type");
+    assert_eq!(Void.join(Void), Void);
+    assert!(!IntOrNull.is_counted() && StrOrNull.is_counted());
+}
+
+const FIELDS: &str = r#"
+box Counter {
+    count
+    label
+    birth() {
+        me.count = 0
+        me.label = "c"
+    }
+    inc() { me.count = me.count + 1 }
+}
+box Lazy {
+    n
+    birth() {
+        me.show()
+        me.n = 1
+    }
+    show() { print(me.n) }
+}
+box Node {
+    next
+}
+static box Main {
+    main() {
+        local c = new Counter()
+        c.inc()
+        local z = new Lazy()
+        local n = new Node()
+        n.next = new Node()
+        print(c.count + z.n)
+    }
+}
+"#;
+
+#[test]
+fn field_slots_are_typed_only_when_every_read_sees_a_store() {
+    let m = common::compile(FIELDS);
+    let tys = |name: &str| m.boxes.iter().find(|b| b.name == name).unwrap().field_types.clone();
+    assert_eq!(tys("Counter"), vec![Type::Int, Type::Str]);
+    // `show()` runs before the store, so it can read the initial null.
+    assert_eq!(tys("Lazy"), vec![Type::IntOrNull]);
+    // No constructor: null until assigned.
+    assert_eq!(tys("Node"), vec![Type::InstanceOrNull(nyash_mir::BoxId::new(2))]);
+}

@@ -59,6 +59,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let a = self.one(*a)?;
                 CVal::One(self.b.ins().bxor_imm_u(a, 1))
             }
+            InstKind::IsNull(a) => {
+                let (t, _) = self.pair(*a)?;
+                CVal::One(self.b.ins().icmp_imm_s(IntCC::Equal, t, nyash_mir::tag::NULL))
+            }
             InstKind::IntToFloat(a) => {
                 let a = self.one(*a)?;
                 CVal::One(self.b.ins().fcvt_from_sint(types::F64, a))

@@ -45,6 +45,13 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 Some(Val::F64(self.builder.build_float_neg(self.float(*a)?, &name)?))
             }
             InstKind::BoolNot(a) => Some(Val::Bool(self.builder.build_not(self.bool(*a)?, &name)?)),
+            InstKind::IsNull(a) => {
+                let Val::Boxed(t, _) = self.val(*a)? else {
+                    return Err(CgError("isnull of an unboxed value".into()));
+                };
+                let null = self.i64_const(nyash_mir::tag::NULL);
+                Some(Val::Bool(self.builder.build_int_compare(IntPredicate::EQ, t, null, &name)?))
+            }
             InstKind::IntToFloat(a) => {
                 let x = self.int(*a)?;
                 Some(Val::F64(self.builder.build_signed_int_to_float(

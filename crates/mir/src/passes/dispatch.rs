@@ -14,6 +14,9 @@ pub enum Dispatch {
     /// Compare `nyrt_box_id(recv)` with each box id and call its method; anything else goes
     /// to the runtime's dynamic dispatch (builtin methods, or `unknown method` errors).
     Switch(Vec<(BoxId, FuncId)>),
+    /// The receiver is a known instance or `null`: when it is not `null`, a direct `Call` of
+    /// this function; `null` takes `DynMethodCall`, which raises the runtime error.
+    Guarded(FuncId),
     /// Straight to `DynMethodCall`.
     Dynamic,
 }
@@ -68,6 +71,10 @@ impl DispatchTable {
                     _ => Dispatch::Switch(cands),
                 }
             }
+            Type::InstanceOrNull(b) => match self.resolve(Type::Instance(b), method, arity) {
+                Dispatch::Direct(f) => Dispatch::Guarded(f),
+                d => d,
+            },
             Type::Dyn if !all.is_empty() => Dispatch::Switch(all.to_vec()),
             _ => Dispatch::Dynamic,
         }
@@ -76,7 +83,7 @@ impl DispatchTable {
     /// Every function a call with this receiver type may reach.
     pub fn targets(&self, recv: Type, method: SymId, arity: usize) -> Vec<FuncId> {
         match self.resolve(recv, method, arity) {
-            Dispatch::Direct(f) => vec![f],
+            Dispatch::Direct(f) | Dispatch::Guarded(f) => vec![f],
             Dispatch::Switch(c) => c.into_iter().map(|(_, f)| f).collect(),
             Dispatch::Dynamic => vec![],
         }

@@ -51,6 +51,8 @@ fn is_num(t: Type) -> bool {
 /// The result type of a generic binary operator on operand types `a`, `b`.
 pub fn binary_result(op: BinOp, a: Type, b: Type) -> Type {
     use BinOp::*;
+    // Arithmetic on `null` is a runtime error, so a `T-or-null` operand counts as a `T`.
+    let (a, b) = (a.non_null(), b.non_null());
     match op {
         Eq | Ne | Lt | Le | Gt | Ge => Type::Bool,
         Add | Sub | Mul | Div | Rem => {
@@ -71,7 +73,7 @@ pub fn binary_result(op: BinOp, a: Type, b: Type) -> Type {
 pub fn unary_result(op: UnOp, a: Type) -> Type {
     match op {
         UnOp::Not => Type::Bool,
-        UnOp::Neg => match a {
+        UnOp::Neg => match a.non_null() {
             Type::Int => Type::Int,
             Type::Float => Type::Float,
             _ => Type::Dyn,
@@ -349,7 +351,8 @@ fn step_function(
                 InstKind::Truthy(_)
                 | InstKind::IntCmp { .. }
                 | InstKind::FloatCmp { .. }
-                | InstKind::BoolNot(_) => Some(Type::Bool),
+                | InstKind::BoolNot(_)
+                | InstKind::IsNull(_) => Some(Type::Bool),
                 InstKind::Print(_)
                 | InstKind::InitRuntime { .. }
                 | InstKind::Retain(_)
@@ -359,7 +362,7 @@ fn step_function(
                     let t = ty(*value);
                     match ty(*obj) {
                         None => {}
-                        Some(Type::Instance(b)) => {
+                        Some(Type::Instance(b) | Type::InstanceOrNull(b)) => {
                             if let Some(&i) = cx.slots.get(&(b, *field)) {
                                 changed |= raise(&mut fields[b.index()][i], t);
                             }
@@ -375,10 +378,12 @@ fn step_function(
                 }
                 InstKind::FieldGet { obj, field } => match ty(*obj) {
                     None => None,
-                    Some(Type::Instance(b)) => match cx.slots.get(&(b, *field)) {
-                        Some(&i) => fields[b.index()][i],
-                        None => Some(Type::Dyn),
-                    },
+                    Some(Type::Instance(b) | Type::InstanceOrNull(b)) => {
+                        match cx.slots.get(&(b, *field)) {
+                            Some(&i) => fields[b.index()][i],
+                            None => Some(Type::Dyn),
+                        }
+                    }
                     Some(_) => Some(Type::Dyn),
                 },
                 InstKind::FieldLoad { .. } => Some(Type::Dyn),
@@ -400,8 +405,10 @@ fn step_function(
                             Dispatch::Direct(f) => rets.get(f.index()).copied().flatten(),
                             // A builtin method on a receiver of known type may have a fixed
                             // result type (`legalize` unboxes it with `FromDyn`).
+                            Dispatch::Guarded(f) => rets.get(f.index()).copied().flatten(),
+                            // (A method call on `null` is a runtime error.)
                             Dispatch::Dynamic => match m.symbols.get(method.index()) {
-                                Some(name) => builtin_result(rt, name, &arg_tys),
+                                Some(name) => builtin_result(rt.non_null(), name, &arg_tys),
                                 None => Some(Type::Dyn),
                             },
                             Dispatch::Switch(_) => Some(Type::Dyn),

@@ -60,6 +60,18 @@ impl Lx<'_> {
         }
     }
 
+    /// Defines `res` as the Boxed result of `kind` seen as type `ty`: a Boxed `ty` (Str, Dyn…)
+    /// types it directly; an unboxed one (inference proved the tag, e.g. arithmetic on a
+    /// `Float-or-null`, where `null` is a runtime error) takes the payload with `FromDyn`.
+    pub fn define_from_dyn(&mut self, res: Option<ValueId>, kind: InstKind, ty: Type) -> ValueId {
+        if ty.repr() == Repr::Boxed {
+            self.define(res, kind, ty)
+        } else {
+            let d = self.push(kind, Type::Dyn);
+            self.define(res, InstKind::FromDyn { value: d, to: ty }, ty)
+        }
+    }
+
     pub fn boxed(&mut self, v: ValueId) -> ValueId {
         if self.ty(v).repr() == Repr::Boxed {
             v
@@ -154,9 +166,11 @@ impl Lx<'_> {
                 let rt = if consume { RtFn::AddConsume } else { rt };
                 let da = self.boxed(a);
                 let db = self.boxed(b);
-                // Keep the inferred Str/Dyn type: both are Boxed.
-                let ty = if res_ty.repr() == Repr::Boxed { res_ty } else { Type::Dyn };
-                self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, ty);
+                self.define_from_dyn(
+                    res,
+                    InstKind::RtCall { func: rt, args: vec![da, db] },
+                    res_ty,
+                );
                 return consume;
             }
             return false;
@@ -226,11 +240,8 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
                     }
                     _ => {
                         let d = lx.boxed(a);
-                        lx.define(
-                            res,
-                            InstKind::RtCall { func: RtFn::Neg, args: vec![d] },
-                            Type::Dyn,
-                        );
+                        let neg = InstKind::RtCall { func: RtFn::Neg, args: vec![d] };
+                        lx.define_from_dyn(res, neg, res_ty);
                     }
                 },
                 InstKind::Unary { op: UnOp::Not, a } => {

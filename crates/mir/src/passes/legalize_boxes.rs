@@ -61,7 +61,7 @@ impl ModuleFacts {
     /// The declared slot of `field` in a receiver of type `obj_ty`, with the slot's type.
     fn slot(&self, obj_ty: Type, field: SymId) -> Option<(u32, Type)> {
         match obj_ty {
-            Type::Instance(b) => {
+            Type::Instance(b) | Type::InstanceOrNull(b) => {
                 self.slots.get(&(b, field)).map(|&slot| (slot, self.field_type(b, slot)))
             }
             _ => None,
@@ -84,50 +84,141 @@ impl Lx<'_> {
         field: SymId,
         res: Option<ValueId>,
     ) {
-        match mx.slot(self.ty(obj), field) {
-            Some((slot, t)) if t.repr() != Repr::Boxed => {
-                // An unboxed slot type: only the payload matters and nothing is counted.
-                let d = self.push(InstKind::FieldLoad { obj, slot }, Type::Dyn);
-                self.define(res, InstKind::FromDyn { value: d, to: t }, t);
-            }
+        let obj_ty = self.ty(obj);
+        match mx.slot(obj_ty, field) {
+            Some((slot, t)) if obj_ty.is_nullable() => self.null_guard(
+                obj,
+                res,
+                Some(t),
+                |lx| Some(lx.field_get_by_name(obj, field, None, t)),
+                |lx| Some(lx.field_load(obj, slot, t, None)),
+            ),
             Some((slot, t)) => {
-                // The slot keeps its reference; the result is a new one. A Boxed slot type
-                // (Str, a box...) is the same pair, so the load is typed directly.
-                let v = self.define(res, InstKind::FieldLoad { obj, slot }, t);
-                self.emit_void(InstKind::RtCall { func: RtFn::Retain, args: vec![v] });
+                self.field_load(obj, slot, t, res);
             }
             None => {
-                let o = self.boxed(obj);
-                let s = self.push(InstKind::Const(Const::Int(field.0 as i64)), Type::Int);
-                self.define(
-                    res,
-                    InstKind::RtCall { func: RtFn::FieldGet, args: vec![o, s] },
-                    Type::Dyn,
-                );
+                self.field_get_by_name(obj, field, res, Type::Dyn);
             }
         }
     }
 
+    /// Reads slot `slot` (of inferred type `t`) of the instance `obj` as a new reference.
+    fn field_load(&mut self, obj: ValueId, slot: u32, t: Type, res: Option<ValueId>) -> ValueId {
+        if t.repr() != Repr::Boxed {
+            // An unboxed slot type: only the payload matters and nothing is counted.
+            let d = self.push(InstKind::FieldLoad { obj, slot }, Type::Dyn);
+            self.define(res, InstKind::FromDyn { value: d, to: t }, t)
+        } else {
+            // The slot keeps its reference; the result is a new one. A Boxed slot type
+            // (Str, a box...) is the same pair, so the load is typed directly.
+            let v = self.define(res, InstKind::FieldLoad { obj, slot }, t);
+            self.emit_void(InstKind::RtCall { func: RtFn::Retain, args: vec![v] });
+            v
+        }
+    }
+
+    /// The runtime's by-name field read (also the error path for a `null` receiver).
+    fn field_get_by_name(
+        &mut self,
+        obj: ValueId,
+        field: SymId,
+        res: Option<ValueId>,
+        ty: Type,
+    ) -> ValueId {
+        let o = self.boxed(obj);
+        let s = self.push(InstKind::Const(Const::Int(field.0 as i64)), Type::Int);
+        self.define_from_dyn(res, InstKind::RtCall { func: RtFn::FieldGet, args: vec![o, s] }, ty)
+    }
+
     pub fn field_set(&mut self, mx: &ModuleFacts, obj: ValueId, field: SymId, value: ValueId) {
         let v = self.boxed(value);
-        match mx.slot(self.ty(obj), field) {
-            Some((slot, t)) if !t.is_counted() => {
-                // The slot never holds a counted value, so neither the old nor the new one
-                // needs reference counting.
-                self.emit_void(InstKind::FieldStore { obj, slot, value: v });
+        let obj_ty = self.ty(obj);
+        match mx.slot(obj_ty, field) {
+            Some((slot, t)) if obj_ty.is_nullable() => self.null_guard(
+                obj,
+                None,
+                None,
+                |lx| {
+                    lx.field_set_by_name(obj, field, v);
+                    None
+                },
+                |lx| {
+                    lx.field_store(obj, slot, t, v);
+                    None
+                },
+            ),
+            Some((slot, t)) => self.field_store(obj, slot, t, v),
+            None => self.field_set_by_name(obj, field, v),
+        }
+    }
+
+    /// Stores the Boxed `v` into slot `slot` (of inferred type `t`) of the instance `obj`.
+    fn field_store(&mut self, obj: ValueId, slot: u32, t: Type, v: ValueId) {
+        if !t.is_counted() {
+            // The slot never holds a counted value, so neither the old nor the new one
+            // needs reference counting.
+            self.emit_void(InstKind::FieldStore { obj, slot, value: v });
+        } else {
+            // Retain the new value before releasing the old one: they may be the same.
+            let old = self.push(InstKind::FieldLoad { obj, slot }, Type::Dyn);
+            self.emit_void(InstKind::RtCall { func: RtFn::Retain, args: vec![v] });
+            self.emit_void(InstKind::FieldStore { obj, slot, value: v });
+            self.emit_void(InstKind::RtCall { func: RtFn::Release, args: vec![old] });
+        }
+    }
+
+    /// The runtime's by-name field write (also the error path for a `null` receiver).
+    fn field_set_by_name(&mut self, obj: ValueId, field: SymId, v: ValueId) {
+        let o = self.boxed(obj);
+        let s = self.push(InstKind::Const(Const::Int(field.0 as i64)), Type::Int);
+        self.emit_void(InstKind::RtCall { func: RtFn::FieldSet, args: vec![o, s, v] });
+    }
+
+    /// `if isnull(v) { on_null } else { on_value }`, going on in a new block. With `ty`, that
+    /// block has a parameter of type `ty` (`res`, or a fresh value) that each side passes
+    /// (converted to `ty`'s representation). `v` must be Boxed.
+    fn null_guard(
+        &mut self,
+        v: ValueId,
+        res: Option<ValueId>,
+        ty: Option<Type>,
+        on_null: impl FnOnce(&mut Self) -> Option<ValueId>,
+        on_value: impl FnOnce(&mut Self) -> Option<ValueId>,
+    ) {
+        let is_null = self.push(InstKind::IsNull(v), Type::Bool);
+        let result = ty.map(|t| match res {
+            Some(r) => {
+                self.f.values[r.index()].ty = t;
+                r
             }
-            Some((slot, _)) => {
-                // Retain the new value before releasing the old one: they may be the same.
-                let old = self.push(InstKind::FieldLoad { obj, slot }, Type::Dyn);
-                self.emit_void(InstKind::RtCall { func: RtFn::Retain, args: vec![v] });
-                self.emit_void(InstKind::FieldStore { obj, slot, value: v });
-                self.emit_void(InstKind::RtCall { func: RtFn::Release, args: vec![old] });
-            }
-            None => {
-                let o = self.boxed(obj);
-                let s = self.push(InstKind::Const(Const::Int(field.0 as i64)), Type::Int);
-                self.emit_void(InstKind::RtCall { func: RtFn::FieldSet, args: vec![o, s, v] });
-            }
+            None => self.f.new_value(t),
+        });
+        let null_b = self.new_block(vec![]);
+        let value_b = self.new_block(vec![]);
+        let cont = self.new_block(result.into_iter().collect());
+        self.finish_block(Terminator::Branch {
+            cond: is_null,
+            then_block: null_b,
+            then_args: vec![],
+            else_block: value_b,
+            else_args: vec![],
+        });
+        self.cur = null_b.index();
+        let r = on_null(self);
+        let args = self.guard_args(r, ty);
+        self.finish_block(Terminator::Jump { target: cont, args });
+        self.cur = value_b.index();
+        let r = on_value(self);
+        let args = self.guard_args(r, ty);
+        self.finish_block(Terminator::Jump { target: cont, args });
+        self.cur = cont.index();
+    }
+
+    /// The jump arguments of one side of `null_guard`.
+    fn guard_args(&mut self, r: Option<ValueId>, ty: Option<Type>) -> Vec<ValueId> {
+        match (r, ty) {
+            (Some(r), Some(t)) => vec![self.coerce(r, t)],
+            _ => vec![],
         }
     }
 
@@ -187,6 +278,24 @@ impl Lx<'_> {
                         self.define(res, call, Type::Dyn);
                     }
                 }
+            }
+            Dispatch::Guarded(f) => {
+                let ret = mx.rets.get(f.index()).copied().unwrap_or(Type::Dyn);
+                let ty = res.map(|_| ret);
+                let call_args = args.clone();
+                self.null_guard(
+                    recv,
+                    res,
+                    ty,
+                    |lx| {
+                        // `null`: the runtime raises "cannot call method ... on null".
+                        let r = lx.boxed(recv);
+                        let args = args.into_iter().map(|a| lx.boxed(a)).collect();
+                        let call = InstKind::DynMethodCall { recv: r, method, args };
+                        Some(lx.define_from_dyn(None, call, ret))
+                    },
+                    |lx| Some(lx.call_method(mx, f, recv, &call_args, None)),
+                );
             }
             Dispatch::Switch(cands) => self.type_switch(mx, recv, method, args, res, cands),
         }

@@ -70,6 +70,7 @@ pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut V
         IntNeg(a)
         | FloatNeg(a)
         | BoolNot(a)
+        | IsNull(a)
         | IntToFloat(a)
         | ToDyn(a)
         | Truthy(a)

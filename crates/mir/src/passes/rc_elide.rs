@@ -89,6 +89,7 @@ fn is_quiet(i: &Inst) -> bool {
         | IntNeg(_)
         | FloatNeg(_)
         | BoolNot(_)
+        | IsNull(_)
         | IntToFloat(_)
         | ToDyn(_)
         | FromDyn { .. }
@@ -103,7 +104,7 @@ fn is_quiet(i: &Inst) -> bool {
 
 /// True when `v` can never be an object with a `fini` (or one holding such objects).
 fn never_fini(f: &Function, insts: &[Inst], v: ValueId) -> bool {
-    if matches!(f.ty(v), Type::Str | Type::Int | Type::Float | Type::Bool | Type::Void) {
+    if !f.ty(v).is_counted() || matches!(f.ty(v), Type::Str | Type::StrOrNull) {
         return true;
     }
     insts.iter().any(|i| {

@@ -280,6 +280,7 @@ fn is_pure(k: &InstKind) -> bool {
         | IntNeg(_)
         | FloatNeg(_)
         | BoolNot(_)
+        | IsNull(_)
         | IntToFloat(_)
         | ToDyn(_)
         | FromDyn { .. } => true,
