@@ -75,6 +75,7 @@ fn module_with_entry(
         symbols,
         boxes: vec![],
         globals: vec![],
+        array_elems: vec![],
     }
 }
 

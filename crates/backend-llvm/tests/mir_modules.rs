@@ -72,6 +72,7 @@ fn module(mut funcs: Vec<Function>, strings: &[&str], symbols: &[&str]) -> Modul
         symbols: symbols.iter().map(|s| s.to_string()).collect(),
         boxes: vec![],
         globals: vec![],
+        array_elems: vec![],
     }
 }
 

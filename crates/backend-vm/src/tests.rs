@@ -74,6 +74,7 @@ fn module(mut funcs: Vec<Function>, strings: Vec<&str>, symbols: Vec<&str>) -> M
         symbols: symbols.into_iter().map(String::from).collect(),
         boxes: vec![],
         globals: vec![],
+        array_elems: vec![],
     }
 }
 

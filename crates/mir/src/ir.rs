@@ -61,8 +61,8 @@ pub enum Type {
     /// The `null` value.
     Void,
     Str,
-    /// An ArrayBox.
-    Array,
+    /// An ArrayBox from one of these allocation sites (see [`ArraySites`]).
+    Array(ArraySites),
     /// A MapBox.
     Map,
     /// An instance of this user box or of a box derived from it.
@@ -80,6 +80,32 @@ pub enum Type {
     /// `Instance(b)` or `null`.
     InstanceOrNull(BoxId),
     Dyn,
+}
+
+/// The allocation sites an ArrayBox value may come from, as a bit set: `passes::infer` gives
+/// each `new ArrayBox()` of the program a bit (the 63rd and later sites share bit 62) and
+/// tracks the element type per site. [`ArraySites::UNTRACKED`] stands for arrays whose
+/// elements are not tracked (made by the runtime, or reachable from code of unknown type).
+/// Joins union the sets; the sites do not change how an array is represented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArraySites(pub u64);
+
+impl ArraySites {
+    pub const UNTRACKED: ArraySites = ArraySites(1 << 63);
+    /// Bits given to individual allocation sites; later sites share the last one.
+    pub const SITE_BITS: usize = 63;
+
+    /// The bit of the `i`-th allocation site.
+    pub fn site(i: usize) -> ArraySites {
+        ArraySites(1 << i.min(Self::SITE_BITS - 1))
+    }
+    pub fn union(self, other: ArraySites) -> ArraySites {
+        ArraySites(self.0 | other.0)
+    }
+    /// The site indices (bit numbers) in the set.
+    pub fn bits(self) -> impl Iterator<Item = usize> {
+        (0..64).filter(move |i| self.0 & (1 << i) != 0)
+    }
 }
 
 /// How a value of a type is held by native code.
@@ -103,7 +129,7 @@ impl Type {
             Type::Bool => Repr::Bool,
             Type::Void
             | Type::Str
-            | Type::Array
+            | Type::Array(_)
             | Type::Map
             | Type::Instance(_)
             | Type::IntOrNull
@@ -119,6 +145,8 @@ impl Type {
     pub fn join(self, other: Type) -> Type {
         if self == other {
             self
+        } else if let (Type::Array(a), Type::Array(b)) = (self, other) {
+            Type::Array(a.union(b))
         } else if self == Type::Void {
             other.or_null()
         } else if other == Type::Void || self.non_null() == other.non_null() {
@@ -161,7 +189,7 @@ impl Type {
             Type::Bool => "bool",
             Type::Void => "void",
             Type::Str => "str",
-            Type::Array => "array",
+            Type::Array(_) => "array",
             Type::Map => "map",
             Type::Instance(_) => "instance",
             Type::IntOrNull => "int?",
@@ -240,6 +268,10 @@ pub struct Module {
     pub boxes: Vec<BoxDef>,
     /// Static-box fields, named `Box.field`, indexed by `GlobalId`; each starts as null.
     pub globals: Vec<String>,
+    /// Element type of the arrays of each allocation-site bit (`ArraySites`), as inference
+    /// proved it; empty (or a missing bit) means `Dyn`. Backends use it to skip reference
+    /// counting of elements that can never be heap objects.
+    pub array_elems: Vec<Type>,
 }
 
 /// A user box as the runtime and method dispatch see it.
@@ -582,6 +614,14 @@ impl Function {
 }
 
 impl Module {
+    /// The element type of arrays from `sites` (`Dyn` when not inferred).
+    pub fn array_elem(&self, sites: ArraySites) -> Type {
+        sites
+            .bits()
+            .map(|b| self.array_elems.get(b).copied().unwrap_or(Type::Dyn))
+            .reduce(Type::join)
+            .unwrap_or(Type::Dyn)
+    }
     pub fn func(&self, f: FuncId) -> &Function {
         &self.funcs[f.index()]
     }

@@ -126,7 +126,10 @@ static box Main {
 "#,
     );
     let main = func(&m, "Main.main");
-    assert_eq!(main.ty(main.params[0]), Type::Array, "main's parameter is the args array");
+    assert!(
+        matches!(main.ty(main.params[0]), Type::Array(_)),
+        "main's parameter is the args array"
+    );
     assert_eq!(main.ret, Type::Str);
     let text = nyash_mir::print::print_module(&m);
     assert!(text.contains("str = rtcall nyrt_add("), "{text}");
@@ -185,7 +188,9 @@ fn nullable_join_lattice() {
     assert_eq!(Instance(b).join(Void), InstanceOrNull(b));
     assert_eq!(StrOrNull.join(Void), StrOrNull);
     assert_eq!(IntOrNull.join(Float), Dyn);
-    assert_eq!(Array.join(Void), Dyn, "no nullable array type");
+    let (s1, s2) = (nyash_mir::ArraySites::site(0), nyash_mir::ArraySites::site(1));
+    assert_eq!(Array(s1).join(Void), Dyn, "no nullable array type");
+    assert_eq!(Array(s1).join(Array(s2)), Array(s1.union(s2)), "sites union");
     assert_eq!(Void.join(Void), Void);
     assert!(!IntOrNull.is_counted() && StrOrNull.is_counted());
 }
@@ -232,4 +237,40 @@ fn field_slots_are_typed_only_when_every_read_sees_a_store() {
     assert_eq!(tys("Lazy"), vec![Type::IntOrNull]);
     // No constructor: null until assigned.
     assert_eq!(tys("Node"), vec![Type::InstanceOrNull(nyash_mir::BoxId::new(2))]);
+}
+
+const ARRAYS: &str = r#"
+static box Main {
+    main() {
+        local fs = new ArrayBox()
+        fs.push(1.5)
+        local x = fs.get(0)
+        local mixed = new ArrayBox()
+        mixed.push(1)
+        local m = new MapBox()
+        m.set("k", mixed)
+        m.get("k").push("s")
+        local y = mixed.get(0)
+        print(x)
+        print(y)
+    }
+}
+"#;
+
+#[test]
+fn array_elements_are_typed_per_site_until_the_array_escapes() {
+    let m = common::compile(ARRAYS);
+    let main = func(&m, "Main.main");
+    let get_types: Vec<Type> = main
+        .blocks
+        .iter()
+        .flat_map(|b| &b.insts)
+        .filter(|i| {
+            matches!(&i.kind, InstKind::DynMethodCall { method, .. }
+            if m.symbols[method.index()] == "get")
+        })
+        .filter_map(|i| i.result.map(|r| main.ty(r)))
+        .collect();
+    // `fs` holds Floats (get may be out of range: null); `mixed` escaped through the map.
+    assert_eq!(get_types, vec![Type::FloatOrNull, Type::Dyn, Type::Dyn]);
 }

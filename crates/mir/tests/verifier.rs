@@ -147,6 +147,7 @@ fn definition_must_dominate_use() {
         symbols: vec![],
         boxes: vec![],
         globals: vec![],
+        array_elems: vec![],
     };
     let e = errors_of(&m, Stage::Legal);
     assert!(e.contains("t: bb3: terminator uses v1, whose definition does not dominate it"), "{e}");

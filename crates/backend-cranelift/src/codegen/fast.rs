@@ -109,9 +109,9 @@ impl<M: Module> FnLowering<'_, '_, M> {
         args: &[ValueId],
         site: SiteId,
     ) -> Result<Option<CVal>, BackendError> {
-        if self.func.ty(recv) != Type::Array {
-            return Ok(None);
-        }
+        let Type::Array(sites) = self.func.ty(recv) else { return Ok(None) };
+        // Elements that can never be heap objects need no reference counting.
+        let counted = self.mir.array_elem(sites).is_counted();
         let Some(name) = self.mir.symbols.get(method.index()) else { return Ok(None) };
         let Some(op) = ArrayOp::classify(name, args.len()) else { return Ok(None) };
         let (rt, rp) = self.pair(recv)?;
@@ -132,10 +132,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
         self.b.append_block_param(done, types::I64);
         self.b.append_block_param(done, types::I64);
 
-        // Guards: receiver is an array (static type says so, but be defensive), the index
-        // is an Int, then per-method conditions. Each failure goes to the runtime call.
-        let cond = self.b.ins().icmp_imm_s(IntCC::Equal, rt, tag::ARRAY);
-        self.guard(cond, slow);
+        // Guards: the index is an Int, then per-method conditions. Each failure goes to the
+        // runtime call. (The receiver's static type is the inference's proof that it is an
+        // array, as for `FromDyn`; its tag is not checked again.)
+        let _ = rt;
         if let Some((Some(it), _)) = index {
             let cond = self.b.ins().icmp_imm_s(IntCC::Equal, it, tag::INT);
             self.guard(cond, slow);
@@ -156,23 +156,53 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 // length 0, so nothing dead gets past this.
                 let len = self.b.ins().load(types::I64, flags, rp, LEN);
                 let cond = self.b.ins().icmp(IntCC::UnsignedLessThan, ip, len);
-                self.guard(cond, slow);
+                if op == ArrayOp::Get {
+                    // Out of range: `get` is null, inline, for a live array (a freed one,
+                    // under RC checking, must reach the runtime to be reported).
+                    let in_range = self.b.create_block();
+                    let out = self.b.create_block();
+                    self.b.set_cold_block(out);
+                    self.b.ins().brif(cond, in_range, &[], out, &[]);
+                    self.b.switch_to_block(out);
+                    let rc = self.b.ins().load(types::I64, flags, rp, RC);
+                    let live = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
+                    let null_b = self.b.create_block();
+                    self.b.ins().brif(live, null_b, &[], slow, &[]);
+                    self.b.switch_to_block(null_b);
+                    let (nt, np) = self.null_pair();
+                    self.b.ins().jump(done, &[nt.into(), np.into()]);
+                    self.b.switch_to_block(in_range);
+                } else {
+                    self.guard(cond, slow);
+                }
                 let data = self.b.ins().load(types::I64, flags, rp, DATA);
                 let offset = self.b.ins().ishl_imm_u(ip, 4);
                 let addr = self.b.ins().iadd(data, offset);
-                let et = self.b.ins().load(types::I64, flags, addr, 0);
-                let ep = self.b.ins().load(types::I64, flags, addr, 8);
+                // The element at the index (`set` only needs it to release it).
+                let element = |this: &mut Self| {
+                    let et = this.b.ins().load(types::I64, flags, addr, 0);
+                    let ep = this.b.ins().load(types::I64, flags, addr, 8);
+                    (et, ep)
+                };
                 if op == ArrayOp::Get {
+                    let (et, ep) = element(self);
                     // Method results are owned: take a reference for the caller.
-                    self.inline_rc(RtFn::Retain, et, ep)?;
+                    if counted {
+                        self.inline_rc(RtFn::Retain, et, ep)?;
+                    }
                     (et, ep)
                 } else {
+                    let old = if counted { Some(element(self)) } else { None };
                     let (nt, np) = self.pair(args[1])?;
-                    self.inline_rc(RtFn::Retain, nt, np)?;
+                    if counted {
+                        self.inline_rc(RtFn::Retain, nt, np)?;
+                    }
                     self.b.ins().store(flags, nt, addr, 0);
                     self.b.ins().store(flags, np, addr, 8);
                     // Last: the old element's fini may run user code.
-                    self.inline_rc(RtFn::Release, et, ep)?;
+                    if let Some((et, ep)) = old {
+                        self.inline_rc(RtFn::Release, et, ep)?;
+                    }
                     self.null_pair()
                 }
             }
@@ -183,7 +213,9 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let cond = self.b.ins().icmp(IntCC::SignedLessThan, len, cap);
                 self.guard(cond, slow);
                 let (nt, np) = self.pair(args[0])?;
-                self.inline_rc(RtFn::Retain, nt, np)?;
+                if counted {
+                    self.inline_rc(RtFn::Retain, nt, np)?;
+                }
                 let data = self.b.ins().load(types::I64, flags, rp, DATA);
                 let offset = self.b.ins().ishl_imm_u(len, 4);
                 let addr = self.b.ins().iadd(data, offset);

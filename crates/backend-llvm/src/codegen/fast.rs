@@ -154,9 +154,9 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         site: SiteId,
         name: &str,
     ) -> CgResult<Option<Val<'ctx>>> {
-        if self.f.ty(recv) != Type::Array {
-            return Ok(None);
-        }
+        let Type::Array(sites) = self.f.ty(recv) else { return Ok(None) };
+        // Elements that can never be heap objects need no reference counting.
+        let counted = self.m.mir.array_elem(sites).is_counted();
         let Some(sym) = self.m.mir.symbols.get(method.index()) else { return Ok(None) };
         let Some(op) = ArrayOp::classify(sym, args.len()) else { return Ok(None) };
         let Val::Boxed(rt, rp) = self.val(recv)? else {
@@ -177,15 +177,12 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         let slow = self.new_block("arr.slow");
         let done = self.new_block("arr.done");
 
-        // Guards: receiver is an array (static type says so, but be defensive), the index
-        // is an Int (constant-folded for a `ToDyn` of an int), then per-method conditions.
-        let is_arr = self.builder.build_int_compare(
-            IntPredicate::EQ,
-            rt,
-            self.i64_const(tag::ARRAY),
-            "arr.is",
-        )?;
-        self.guard(is_arr, slow, "arr.ok")?;
+        // Guards: the index is an Int (constant-folded for a `ToDyn` of an int), then
+        // per-method conditions. (The receiver's static type is the inference's proof that it
+        // is an array, as for `FromDyn`; its tag is not checked again.)
+        let _ = rt;
+        // `get` out of range: the null result's block, if any.
+        let mut oob_null = None;
         if let Some((it, _)) = index {
             let is_int = self.builder.build_int_compare(
                 IntPredicate::EQ,
@@ -211,7 +208,29 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 // length 0, so nothing dead gets past this.
                 let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?;
                 let inb = self.builder.build_int_compare(IntPredicate::ULT, ip, len, "")?;
-                self.guard(inb, slow, "arr.inb")?;
+                if op == ArrayOp::Get {
+                    // Out of range: `get` is null, inline, for a live array (a freed one,
+                    // under RC checking, must reach the runtime to be reported).
+                    let in_range = self.new_block("arr.inb");
+                    let out = self.new_block("arr.oob");
+                    self.likely_branch(inb, in_range, out)?;
+                    self.builder.position_at_end(out);
+                    let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
+                    let live = self.builder.build_int_compare(
+                        IntPredicate::SGE,
+                        rc,
+                        self.i64_const(1),
+                        "",
+                    )?;
+                    let null_b = self.new_block("arr.null");
+                    self.builder.build_conditional_branch(live, null_b, slow)?;
+                    self.builder.position_at_end(null_b);
+                    self.builder.build_unconditional_branch(done)?;
+                    oob_null = Some(null_b);
+                    self.builder.position_at_end(in_range);
+                } else {
+                    self.guard(inb, slow, "arr.inb")?;
+                }
                 let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
                 let offset = self.builder.build_left_shift(ip, self.i64_const(4), "")?;
                 let addr = self.builder.build_int_add(data, offset, "arr.elem")?;
@@ -219,17 +238,23 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 let ep = self.load_at(addr, 8, "arr.old.pay")?;
                 if op == ArrayOp::Get {
                     // Method results are owned: take a reference for the caller.
-                    self.inline_rc(RtFn::Retain, et, ep)?;
+                    if counted {
+                        self.inline_rc(RtFn::Retain, et, ep)?;
+                    }
                     (et, ep)
                 } else {
                     let Val::Boxed(nt, np) = self.val(args[1])? else {
                         return Err(CgError(format!("stored value {} is not boxed", args[1])));
                     };
-                    self.inline_rc(RtFn::Retain, nt, np)?;
+                    if counted {
+                        self.inline_rc(RtFn::Retain, nt, np)?;
+                    }
                     self.store_word(addr, 0, nt)?;
                     self.store_word(addr, 8, np)?;
                     // Last: the old element's fini may run user code.
-                    self.inline_rc(RtFn::Release, et, ep)?;
+                    if counted {
+                        self.inline_rc(RtFn::Release, et, ep)?;
+                    }
                     (self.i64_const(tag::NULL), self.i64_const(0))
                 }
             }
@@ -242,7 +267,9 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 let Val::Boxed(nt, np) = self.val(args[0])? else {
                     return Err(CgError(format!("pushed value {} is not boxed", args[0])));
                 };
-                self.inline_rc(RtFn::Retain, nt, np)?;
+                if counted {
+                    self.inline_rc(RtFn::Retain, nt, np)?;
+                }
                 let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
                 let offset = self.builder.build_left_shift(len, self.i64_const(4), "")?;
                 let addr = self.builder.build_int_add(data, offset, "arr.end")?;
@@ -269,6 +296,11 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         tag_phi.add_incoming(&[(&res_t as &dyn BasicValue<'ctx>, fast_end), (&st, slow_end)]);
         let pay_phi = self.builder.build_phi(t, &format!("{name}.pay"))?;
         pay_phi.add_incoming(&[(&res_p as &dyn BasicValue<'ctx>, fast_end), (&sp, slow_end)]);
+        if let Some(b) = oob_null {
+            let zero = self.i64_const(0);
+            tag_phi.add_incoming(&[(&self.i64_const(tag::NULL) as &dyn BasicValue<'ctx>, b)]);
+            pay_phi.add_incoming(&[(&zero as &dyn BasicValue<'ctx>, b)]);
+        }
         Ok(Some(Val::Boxed(
             tag_phi.as_basic_value().into_int_value(),
             pay_phi.as_basic_value().into_int_value(),

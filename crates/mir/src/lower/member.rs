@@ -215,7 +215,7 @@ impl FuncBuilder<'_, '_> {
         let pos = e.span.start;
         let arr = self.emit_owned(
             InstKind::RtCall { func: RtFn::NewArray, args: vec![] },
-            Type::Array,
+            Type::Array(ArraySites::UNTRACKED),
             pos,
         );
         for it in items {
@@ -265,7 +265,7 @@ impl FuncBuilder<'_, '_> {
                 return self.arity_error(e, name, "0", vals.len());
             }
             let ty = match rt {
-                RtFn::NewArray => Type::Array,
+                RtFn::NewArray => Type::Array(ArraySites::UNTRACKED),
                 RtFn::NewMap => Type::Map,
                 _ => Type::Dyn,
             };

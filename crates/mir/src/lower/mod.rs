@@ -330,6 +330,7 @@ pub fn lower_program_with_warnings(
         symbols: cx.symbols,
         boxes: cx.box_defs,
         globals: cx.globals,
+        array_elems: Vec::new(),
     };
     Ok((module, warnings))
 }
@@ -422,8 +423,11 @@ fn build_entry(
     }
     let mut args = Vec::new();
     if main_arity == 1 {
-        let a =
-            push(&mut f, InstKind::RtCall { func: RtFn::Args, args: vec![] }, Some(Type::Array));
+        let a = push(
+            &mut f,
+            InstKind::RtCall { func: RtFn::Args, args: vec![] },
+            Some(Type::Array(ArraySites::UNTRACKED)),
+        );
         args.push(a);
     }
     let r = push(&mut f, InstKind::Call { func: main, args: args.clone() }, Some(Type::Dyn));

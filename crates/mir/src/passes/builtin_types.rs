@@ -6,7 +6,7 @@
 //! results with `FromDyn` without a run-time tag check, so a wrong entry here is a miscompile:
 //! keep it in sync with the runtime. Everything not listed is `Dyn`.
 
-use crate::ir::Type;
+use crate::ir::{ArraySites, Type};
 
 /// The result type of the builtin `recv.name(<args>)`, given the argument types (`None` =
 /// not inferred yet). Returns `None` when the answer depends on an argument type that is not
@@ -23,16 +23,17 @@ pub fn builtin_result(recv: Type, name: &str, args: &[Option<Type>]) -> Option<T
         | (Str, "trim" | "toUpper" | "toLower" | "toString", 0)
         | (Str, "replace", 2)
         | (Str, "concat" | "charAt" | "repeat", 1) => Str,
-        (Str, "split", 1) => Array,
+        (Str, "split", 1) => Array(ArraySites::UNTRACKED),
 
-        (Array, "length" | "size", 0) | (Array, "indexOf", 1) => Int,
-        (Array, "contains", 1) | (Array, "isEmpty", 0) => Bool,
-        (Array, "join", 1) | (Array, "toString", 0) => Str,
-        (Array, "slice", 1 | 2) => Array,
+        (Array(_), "length" | "size", 0) | (Array(_), "indexOf", 1) => Int,
+        (Array(_), "contains", 1) | (Array(_), "isEmpty", 0) => Bool,
+        (Array(_), "join", 1) | (Array(_), "toString", 0) => Str,
+        // The slice shares the elements: the same sites (`infer` handles element reads).
+        (Array(sites), "slice", 1 | 2) => Array(sites),
 
         (Map, "size" | "length", 0) => Int,
         (Map, "has" | "delete" | "remove", 1) | (Map, "isEmpty", 0) => Bool,
-        (Map, "keys" | "values", 0) => Array,
+        (Map, "keys" | "values", 0) => Array(ArraySites::UNTRACKED),
         (Map, "toString", 0) => Str,
 
         (Int, "toString", 0) => Str,
@@ -69,7 +70,10 @@ mod tests {
     fn fixed_results() {
         assert_eq!(builtin_result(Type::Str, "length", &[]), Some(Type::Int));
         assert_eq!(builtin_result(Type::Str, "length", &[Some(Type::Int)]), Some(Type::Dyn));
-        assert_eq!(builtin_result(Type::Array, "join", &[None]), Some(Type::Str));
+        assert_eq!(
+            builtin_result(Type::Array(ArraySites::UNTRACKED), "join", &[None]),
+            Some(Type::Str)
+        );
         assert_eq!(builtin_result(Type::Int, "min", &[None]), None);
         assert_eq!(builtin_result(Type::Int, "pow", &[Some(Type::Int)]), Some(Type::Dyn));
         assert_eq!(builtin_result(Type::Dyn, "length", &[]), Some(Type::Dyn));

@@ -21,28 +21,17 @@
 //! (`builtin_types::builtin_result`, e.g. `Str.length()` is Int) for a dynamic one, and `Dyn`
 //! otherwise.
 //!
-//! Fields: a declared slot of a box that takes part in no delegation has the join of every
-//! value stored into it — by `FieldSet` on a receiver of that box type, or on a receiver of
-//! unknown type with that field name — joined with `Void` unless every constructor stores the
-//! slot before `me` can be observed (`definitely_initialized`), so no read sees the initial
-//! `null`. A `FieldGet` of such a slot has its type. Boxes with a parent or children keep
-//! `Dyn` slots: there `Instance(b)` may be an instance of another layout.
+//! The heap — field slots and array elements — is typed in `heap_types`: a `FieldGet` of a
+//! typed slot has the slot's type; `get`/`pop` on an array of known sites give the sites'
+//! element type or `null`, `remove` the element type.
 
 use super::builtin_types::builtin_result;
 use super::dispatch::{Dispatch, DispatchTable};
+use super::heap_types::{Heap, T};
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
 use std::collections::HashMap;
-
-type T = Option<Type>;
-
-fn join(a: T, b: T) -> T {
-    match (a, b) {
-        (None, x) | (x, None) => x,
-        (Some(a), Some(b)) => Some(a.join(b)),
-    }
-}
 
 fn is_num(t: Type) -> bool {
     matches!(t, Type::Int | Type::Float)
@@ -98,83 +87,22 @@ struct Cx {
     fixed_me: Vec<bool>,
     /// Per function: the integer constants (for `nyrt_new_instance` box ids).
     consts: Vec<HashMap<ValueId, i64>>,
-    /// Typed field slots by (box, field name).
-    slots: HashMap<(BoxId, SymId), usize>,
-    /// Typed field slots by field name (the slots a store through an unknown receiver may hit).
-    slots_named: HashMap<SymId, Vec<(BoxId, usize)>>,
+    /// The allocation site of every `nyrt_new_array` result, per function.
+    sites: Vec<HashMap<ValueId, ArraySites>>,
 }
 
-/// Per box, per field slot: the join of what the slot can hold (see the module docs).
-type FieldTys = Vec<Vec<T>>;
-
-/// The boxes whose field slots are typed: instance boxes outside any delegation chain.
-fn typed_boxes(m: &Module) -> Vec<bool> {
-    let mut typed: Vec<bool> = m.boxes.iter().map(|b| !b.is_static && b.parent.is_none()).collect();
-    for b in &m.boxes {
-        if let Some(p) = b.parent {
-            if let Some(t) = typed.get_mut(p.index()) {
-                *t = false;
-            }
-        }
-    }
-    typed
-}
-
-/// Which slots of box `b` every constructor stores before anything can read them: the walk
-/// follows each constructor from its entry through unconditional jumps and stops at the first
-/// instruction that uses `me` other than as the receiver of a `FieldSet` (until then `me` has
-/// not escaped, so no code can read its fields). A box without constructors keeps its `null`s.
-fn definitely_initialized(m: &Module, b: &BoxDef) -> Vec<bool> {
-    let slot_of = |s: SymId| {
-        let name = m.symbols.get(s.index())?;
-        b.fields.iter().position(|f| f == name)
-    };
-    let mut all: Option<Vec<bool>> = None;
-    for &(_, fid) in &b.constructors {
-        let mut init = vec![false; b.fields.len()];
-        if let Some(f) = m.funcs.get(fid.index()) {
-            if let Some(&me) = f.params.first() {
-                let mut block = Some(BlockId::new(0));
-                let mut seen = std::collections::HashSet::new();
-                'walk: while let Some(bid) = block.take() {
-                    if !seen.insert(bid) {
-                        break;
-                    }
-                    let Some(bb) = f.blocks.get(bid.index()) else { break };
-                    for inst in &bb.insts {
-                        match &inst.kind {
-                            InstKind::FieldSet { obj, field, value }
-                                if *obj == me && *value != me =>
-                            {
-                                if let Some(i) = slot_of(*field) {
-                                    init[i] = true;
-                                }
-                            }
-                            k if k.operands().contains(&me) => break 'walk,
-                            _ => {}
-                        }
-                    }
-                    if let Terminator::Jump { target, args } = &bb.term {
-                        if !args.contains(&me) {
-                            block = Some(*target);
-                        }
-                    }
-                }
-            }
-        }
-        all = Some(match all {
-            None => init,
-            Some(prev) => prev.iter().zip(&init).map(|(a, b)| *a && *b).collect(),
-        });
-    }
-    all.unwrap_or_else(|| vec![false; b.fields.len()])
+/// Everything the fixpoint raises.
+struct State {
+    vals: Vec<Vec<T>>,
+    rets: Vec<T>,
+    heap: Heap,
 }
 
 /// Infers the type of every value, every function's return type, and stores them.
 pub fn infer_types(m: &mut Module) {
     let nf = m.funcs.len();
     let mut vals: Vec<Vec<T>> = m.funcs.iter().map(|f| vec![None; f.values.len()]).collect();
-    let mut rets: Vec<T> = vec![None; nf];
+    let rets: Vec<T> = vec![None; nf];
     let mut fixed_me = vec![false; nf];
     for b in m.boxes.iter().filter(|b| !b.is_static) {
         let fs = b.methods.iter().map(|(_, _, f)| *f).chain(b.constructors.iter().map(|(_, f)| *f));
@@ -199,27 +127,26 @@ pub fn infer_types(m: &mut Module) {
             c
         })
         .collect();
-    let syms: HashMap<&str, SymId> =
-        m.symbols.iter().enumerate().map(|(i, s)| (s.as_str(), SymId::new(i))).collect();
-    let typed = typed_boxes(m);
-    let mut slots = HashMap::new();
-    let mut slots_named: HashMap<SymId, Vec<(BoxId, usize)>> = HashMap::new();
-    let mut fields: FieldTys = Vec::with_capacity(m.boxes.len());
-    for (bi, b) in m.boxes.iter().enumerate() {
-        if !typed[bi] {
-            fields.push(vec![Some(Type::Dyn); b.fields.len()]);
-            continue;
-        }
-        let init = definitely_initialized(m, b);
-        fields.push(init.iter().map(|&i| if i { None } else { Some(Type::Void) }).collect());
-        for (i, name) in b.fields.iter().enumerate() {
-            if let Some(&s) = syms.get(name.as_str()) {
-                slots.insert((BoxId::new(bi), s), i);
-                slots_named.entry(s).or_default().push((BoxId::new(bi), i));
+    let mut n_sites = 0;
+    let sites = m
+        .funcs
+        .iter()
+        .map(|f| {
+            let mut s = HashMap::new();
+            for b in &f.blocks {
+                for i in &b.insts {
+                    if let (Some(r), InstKind::RtCall { func: RtFn::NewArray, .. }) =
+                        (i.result, &i.kind)
+                    {
+                        s.insert(r, ArraySites::site(n_sites));
+                        n_sites += 1;
+                    }
+                }
             }
-        }
-    }
-    let cx = Cx { table: DispatchTable::new(m), fixed_me, consts, slots, slots_named };
+            s
+        })
+        .collect();
+    let cx = Cx { table: DispatchTable::new(m), fixed_me, consts, sites };
     // Who is called at all? Uncalled functions (other than the entry) get Dyn parameters.
     let mut called = vec![false; nf];
     for f in &m.funcs {
@@ -251,12 +178,14 @@ pub fn infer_types(m: &mut Module) {
         }
     }
 
+    let mut st = State { vals, rets, heap: Heap::new(m) };
     loop {
+        let escaped = st.heap.escaped_bits();
         let mut changed = false;
         for fi in 0..nf {
-            changed |= step_function(m, &cx, fi, &mut vals, &mut rets, &mut fields);
+            changed |= step_function(m, &cx, fi, &mut st);
         }
-        if changed {
+        if changed || st.heap.escaped_bits() != escaped {
             continue;
         }
         // Stable: default whatever is still unknown to Dyn and go on until nothing moves.
@@ -265,21 +194,18 @@ pub fn infer_types(m: &mut Module) {
             for b in &f.blocks {
                 let defs = b.params.iter().copied().chain(b.insts.iter().filter_map(|i| i.result));
                 for v in defs {
-                    if vals[fi][v.index()].is_none() {
-                        vals[fi][v.index()] = Some(Type::Dyn);
+                    if st.vals[fi][v.index()].is_none() {
+                        st.vals[fi][v.index()] = Some(Type::Dyn);
                         defaulted = true;
                     }
                 }
             }
-            if rets[fi].is_none() {
-                rets[fi] = Some(Type::Dyn);
+            if st.rets[fi].is_none() {
+                st.rets[fi] = Some(Type::Dyn);
                 defaulted = true;
             }
         }
-        for slot in fields.iter_mut().flatten().filter(|t| t.is_none()) {
-            *slot = Some(Type::Dyn);
-            defaulted = true;
-        }
+        defaulted |= st.heap.default_unknown();
         if !defaulted {
             break;
         }
@@ -287,40 +213,30 @@ pub fn infer_types(m: &mut Module) {
 
     for (fi, f) in m.funcs.iter_mut().enumerate() {
         for (vi, v) in f.values.iter_mut().enumerate() {
-            v.ty = vals[fi][vi].unwrap_or(Type::Dyn);
+            v.ty = st.vals[fi][vi].unwrap_or(Type::Dyn);
         }
-        f.ret = rets[fi].unwrap_or(Type::Dyn);
+        f.ret = st.rets[fi].unwrap_or(Type::Dyn);
     }
-    for (b, tys) in m.boxes.iter_mut().zip(fields) {
+    m.array_elems = st.heap.elem_types();
+    for (b, tys) in m.boxes.iter_mut().zip(st.heap.fields) {
         b.field_types = tys.into_iter().map(|t| t.unwrap_or(Type::Dyn)).collect();
     }
 }
 
-/// Raises `slot` to include `t`; reports whether it changed.
-fn raise(slot: &mut T, t: T) -> bool {
-    let n = join(*slot, t);
-    if n != *slot {
-        *slot = n;
-        true
-    } else {
-        false
-    }
-}
-
 /// One pass over function `fi`: propagate into callee params, block params, results, ret.
-fn step_function(
-    m: &Module,
-    cx: &Cx,
-    fi: usize,
-    vals: &mut [Vec<T>],
-    rets: &mut [T],
-    fields: &mut FieldTys,
-) -> bool {
+fn step_function(m: &Module, cx: &Cx, fi: usize, st: &mut State) -> bool {
     let f = &m.funcs[fi];
     let mut changed = false;
+    // Raises value `v` of function `fi` (when it exists) to include `t`.
+    let raise_val = |st: &mut State, fi: usize, v: ValueId, t: T| -> bool {
+        let Some(mut slot) = st.vals[fi].get(v.index()).copied() else { return false };
+        let c = st.heap.raise(&mut slot, t);
+        st.vals[fi][v.index()] = slot;
+        c
+    };
     for b in &f.blocks {
         for inst in &b.insts {
-            let ty = |v: ValueId| vals[fi].get(v.index()).copied().flatten();
+            let ty = |st: &State, v: ValueId| st.vals[fi].get(v.index()).copied().flatten();
             let res: T = match &inst.kind {
                 InstKind::Const(c) => Some(match c {
                     Const::Int(_) => Type::Int,
@@ -329,7 +245,7 @@ fn step_function(
                     Const::Null => Type::Void,
                     Const::Str(_) => Type::Str,
                 }),
-                InstKind::Binary { op, a, b } => match (ty(*a), ty(*b)) {
+                InstKind::Binary { op, a, b } => match (ty(st, *a), ty(st, *b)) {
                     _ if matches!(
                         op,
                         BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
@@ -346,7 +262,7 @@ fn step_function(
                 },
                 InstKind::Unary { op, a } => match op {
                     UnOp::Not => Some(Type::Bool),
-                    UnOp::Neg => ty(*a).map(|t| unary_result(*op, t)),
+                    UnOp::Neg => ty(st, *a).map(|t| unary_result(*op, t)),
                 },
                 InstKind::Truthy(_)
                 | InstKind::IntCmp { .. }
@@ -359,70 +275,77 @@ fn step_function(
                 | InstKind::Release(_)
                 | InstKind::FieldStore { .. } => None,
                 InstKind::FieldSet { obj, field, value } => {
-                    let t = ty(*value);
-                    match ty(*obj) {
-                        None => {}
-                        Some(Type::Instance(b) | Type::InstanceOrNull(b)) => {
-                            if let Some(&i) = cx.slots.get(&(b, *field)) {
-                                changed |= raise(&mut fields[b.index()][i], t);
-                            }
-                        }
-                        // A receiver of unknown type may be any box with this field.
-                        Some(_) => {
-                            for &(b, i) in cx.slots_named.get(field).into_iter().flatten() {
-                                changed |= raise(&mut fields[b.index()][i], t);
-                            }
-                        }
+                    if let Some(rt) = ty(st, *obj) {
+                        let t = ty(st, *value);
+                        changed |= st.heap.field_set(rt, *field, t);
                     }
                     None
                 }
-                InstKind::FieldGet { obj, field } => match ty(*obj) {
-                    None => None,
-                    Some(Type::Instance(b) | Type::InstanceOrNull(b)) => {
-                        match cx.slots.get(&(b, *field)) {
-                            Some(&i) => fields[b.index()][i],
-                            None => Some(Type::Dyn),
-                        }
-                    }
-                    Some(_) => Some(Type::Dyn),
-                },
+                InstKind::FieldGet { obj, field } => {
+                    ty(st, *obj).and_then(|rt| st.heap.field_get(rt, *field))
+                }
                 InstKind::FieldLoad { .. } => Some(Type::Dyn),
                 InstKind::FuncAddr(_) => Some(Type::Int),
-                InstKind::MethodCall { recv, method, args } => match ty(*recv) {
+                InstKind::MethodCall { recv, method, args } => match ty(st, *recv) {
                     None => None,
                     Some(rt) => {
-                        let arg_tys: Vec<T> = args.iter().map(|a| ty(*a)).collect();
+                        let arg_tys: Vec<T> = args.iter().map(|a| ty(st, *a)).collect();
                         for callee in cx.table.targets(rt, *method, args.len()) {
                             let Some(cf) = m.funcs.get(callee.index()) else { continue };
                             // Skip `me`: its type is fixed.
                             for (p, t) in cf.params.iter().skip(1).zip(&arg_tys) {
-                                if let Some(slot) = vals[callee.index()].get_mut(p.index()) {
-                                    changed |= raise(slot, *t);
-                                }
+                                changed |= raise_val(st, callee.index(), *p, *t);
                             }
                         }
                         match cx.table.resolve(rt, *method, args.len()) {
-                            Dispatch::Direct(f) => rets.get(f.index()).copied().flatten(),
+                            Dispatch::Direct(f) | Dispatch::Guarded(f) => {
+                                st.rets.get(f.index()).copied().flatten()
+                            }
                             // A builtin method on a receiver of known type may have a fixed
-                            // result type (`legalize` unboxes it with `FromDyn`).
-                            Dispatch::Guarded(f) => rets.get(f.index()).copied().flatten(),
-                            // (A method call on `null` is a runtime error.)
-                            Dispatch::Dynamic => match m.symbols.get(method.index()) {
-                                Some(name) => builtin_result(rt.non_null(), name, &arg_tys),
-                                None => Some(Type::Dyn),
-                            },
-                            Dispatch::Switch(_) => Some(Type::Dyn),
+                            // result type (`legalize` unboxes it with `FromDyn`). A method
+                            // call on `null` is a runtime error.
+                            Dispatch::Dynamic => {
+                                let name = m.symbols.get(method.index()).map(String::as_str);
+                                let (r, c) = builtin_call(st, rt.non_null(), name, &arg_tys);
+                                changed |= c;
+                                r
+                            }
+                            // The fall-through is the runtime's dynamic dispatch, where the
+                            // arguments may be stored anywhere.
+                            Dispatch::Switch(cands) => {
+                                for t in &arg_tys {
+                                    st.heap.escape_value(*t);
+                                }
+                                // The result is seen as Dyn, whatever the callees return.
+                                for (_, f) in cands {
+                                    let r = st.rets.get(f.index()).copied().flatten();
+                                    st.heap.escape_value(r);
+                                }
+                                Some(Type::Dyn)
+                            }
                         }
                     }
                 },
-                InstKind::DynMethodCall { .. } | InstKind::ToDyn(_) => Some(Type::Dyn),
+                InstKind::DynMethodCall { args, .. } => {
+                    for a in args {
+                        let t = ty(st, *a);
+                        st.heap.escape_value(t);
+                    }
+                    Some(Type::Dyn)
+                }
+                InstKind::ToDyn(_) => Some(Type::Dyn),
                 InstKind::FromDyn { to, .. } => Some(*to),
                 InstKind::IntBin { .. } | InstKind::IntNeg(_) => Some(Type::Int),
                 InstKind::FloatBin { .. } | InstKind::FloatNeg(_) | InstKind::IntToFloat(_) => {
                     Some(Type::Float)
                 }
                 InstKind::RtCall { func, args } => Some(match func {
-                    RtFn::NewArray | RtFn::Args => Type::Array,
+                    RtFn::NewArray => Type::Array(
+                        inst.result
+                            .and_then(|r| cx.sites[fi].get(&r).copied())
+                            .unwrap_or(ArraySites::UNTRACKED),
+                    ),
+                    RtFn::Args => Type::Array(ArraySites::UNTRACKED),
                     RtFn::NewMap => Type::Map,
                     RtFn::NewInstance => match args.first().and_then(|a| cx.consts[fi].get(a)) {
                         Some(&id) if id >= 0 && (id as usize) < m.boxes.len() => {
@@ -430,50 +353,92 @@ fn step_function(
                         }
                         _ => Type::Dyn,
                     },
-                    _ => rt_result(*func),
+                    _ => {
+                        // Static fields and the like: not followed.
+                        for a in args {
+                            let t = ty(st, *a);
+                            st.heap.escape_value(t);
+                        }
+                        rt_result(*func)
+                    }
                 }),
                 InstKind::Call { func, args } => {
                     let callee = func.index();
                     if callee < m.funcs.len() {
                         let params = &m.funcs[callee].params;
-                        let arg_tys: Vec<T> = args.iter().map(|a| ty(*a)).collect();
+                        let arg_tys: Vec<T> = args.iter().map(|a| ty(st, *a)).collect();
                         for (i, (p, t)) in params.iter().zip(arg_tys).enumerate() {
                             if callee == m.entry.index() || (i == 0 && cx.fixed_me[callee]) {
                                 continue;
                             }
-                            if let Some(slot) = vals[callee].get_mut(p.index()) {
-                                changed |= raise(slot, t);
-                            }
+                            changed |= raise_val(st, callee, *p, t);
                         }
-                        rets[callee]
+                        st.rets[callee]
                     } else {
                         Some(Type::Dyn)
                     }
                 }
             };
             if let Some(r) = inst.result {
-                if let Some(slot) = vals[fi].get_mut(r.index()) {
-                    changed |= raise(slot, res);
-                }
+                changed |= raise_val(st, fi, r, res);
             }
         }
         match &b.term {
             Terminator::Return(v) => {
-                let t = vals[fi].get(v.index()).copied().flatten();
-                changed |= raise(&mut rets[fi], t);
+                let t = st.vals[fi].get(v.index()).copied().flatten();
+                let mut r = st.rets[fi];
+                changed |= st.heap.raise(&mut r, t);
+                st.rets[fi] = r;
             }
             term => {
                 for (target, args) in term.successors() {
                     let Some(tb) = f.blocks.get(target.index()) else { continue };
                     for (p, a) in tb.params.iter().zip(args) {
-                        let t = vals[fi].get(a.index()).copied().flatten();
-                        if let Some(slot) = vals[fi].get_mut(p.index()) {
-                            changed |= raise(slot, t);
-                        }
+                        let t = st.vals[fi].get(a.index()).copied().flatten();
+                        changed |= raise_val(st, fi, *p, t);
                     }
                 }
             }
         }
     }
     changed
+}
+
+/// The result type of the builtin `recv.name(args)` (argument types `args`), recording what
+/// it stores into arrays; returns the result and whether the heap changed.
+fn builtin_call(st: &mut State, recv: Type, name: Option<&str>, args: &[T]) -> (T, bool) {
+    let Some(name) = name else { return (Some(Type::Dyn), false) };
+    let mut changed = false;
+    if let Type::Array(sites) = recv {
+        // The element a store adds, if this is one.
+        let stored = match (name, args.len()) {
+            ("push", 1) => Some(0),
+            ("set" | "insert", 2) => Some(1),
+            _ => None,
+        };
+        for (i, t) in args.iter().enumerate() {
+            if stored == Some(i) {
+                changed |= st.heap.store_elem(sites, *t);
+            } else {
+                st.heap.escape_value(*t);
+            }
+        }
+        let elem = st.heap.elem(sites);
+        match (name, args.len()) {
+            // `null` when out of range / empty.
+            ("get", 1) | ("pop", 0) => {
+                // (An array element joined with null is Dyn: `raise` makes it escape.)
+                let mut r = elem;
+                st.heap.raise(&mut r, Some(Type::Void));
+                return (r, changed);
+            }
+            ("remove", 1) => return (elem, changed),
+            _ => {}
+        }
+    } else {
+        for t in args {
+            st.heap.escape_value(*t);
+        }
+    }
+    (builtin_result(recv, name, args), changed)
 }

@@ -135,46 +135,57 @@ impl Lx<'_> {
         release_a_next: bool,
     ) -> bool {
         let (ta, tb) = (self.ty(a), self.ty(b));
+        let num = |t: Type| matches!(t.non_null(), Type::Int | Type::Float);
+        if (ta.is_nullable() || tb.is_nullable()) && num(ta) && num(tb) {
+            // A number that may be null: the typed operation behind a null check; `null`
+            // takes the runtime operation, which raises the error (or compares, for `==`).
+            let nullable = if ta.is_nullable() { a } else { b };
+            let t = self.ty(nullable).non_null();
+            self.null_guard(
+                nullable,
+                res,
+                Some(res_ty),
+                |lx| Some(lx.binary_dyn(op, a, b, None, res_ty, false).0),
+                |lx| {
+                    let u = lx.push(InstKind::FromDyn { value: nullable, to: t }, t);
+                    let pick = |v: ValueId| if v == nullable { u } else { v };
+                    Some(lx.binary_value(op, pick(a), pick(b), None, res_ty, false).0)
+                },
+            );
+            return false;
+        }
+        self.binary_value(op, a, b, res, res_ty, release_a_next).1
+    }
+
+    /// `binary` on operands that are not nullable numbers; returns the result and whether the
+    /// following `Release(a)` was fused.
+    fn binary_value(
+        &mut self,
+        op: BinOp,
+        a: ValueId,
+        b: ValueId,
+        res: Option<ValueId>,
+        res_ty: Type,
+        release_a_next: bool,
+    ) -> (ValueId, bool) {
+        let (ta, tb) = (self.ty(a), self.ty(b));
+        if (ta.is_nullable() || tb.is_nullable()) && res.is_none() {
+            // (Only reached from `binary`'s guard with the other operand still nullable.)
+            let r = self.f.new_value(res_ty);
+            self.binary(op, a, b, Some(r), res_ty, false);
+            return (r, false);
+        }
         let both_int = ta == Type::Int && tb == Type::Int;
         let numeric =
             matches!(ta, Type::Int | Type::Float) && matches!(tb, Type::Int | Type::Float);
-        let int_op = match op {
-            BinOp::Add => Some((IntOp::Add, FloatOp::Add, RtFn::Add)),
-            BinOp::Sub => Some((IntOp::Sub, FloatOp::Sub, RtFn::Sub)),
-            BinOp::Mul => Some((IntOp::Mul, FloatOp::Mul, RtFn::Mul)),
-            BinOp::Div => Some((IntOp::Div, FloatOp::Div, RtFn::Div)),
-            BinOp::Rem => Some((IntOp::Rem, FloatOp::Rem, RtFn::Rem)),
+        let arith = match op {
+            BinOp::Add => Some((IntOp::Add, FloatOp::Add)),
+            BinOp::Sub => Some((IntOp::Sub, FloatOp::Sub)),
+            BinOp::Mul => Some((IntOp::Mul, FloatOp::Mul)),
+            BinOp::Div => Some((IntOp::Div, FloatOp::Div)),
+            BinOp::Rem => Some((IntOp::Rem, FloatOp::Rem)),
             _ => None,
         };
-        if let Some((iop, fop, rt)) = int_op {
-            if both_int {
-                self.define(res, InstKind::IntBin { op: iop, a, b }, Type::Int);
-            } else if numeric {
-                let fa = self.as_float(a);
-                let fb = self.as_float(b);
-                self.define(res, InstKind::FloatBin { op: fop, a: fa, b: fb }, Type::Float);
-            } else {
-                // `x = x + e` lowers to `r = x + e; release x` (the assignment drops the old
-                // value right after computing the new one): hand the reference over instead,
-                // so a uniquely referenced String is appended to in place. `a` must be Boxed
-                // already (a counted type) and must not also be the right operand.
-                let consume = rt == RtFn::Add
-                    && release_a_next
-                    && a != b
-                    && self.ty(a).is_counted()
-                    && self.ty(a).repr() == Repr::Boxed;
-                let rt = if consume { RtFn::AddConsume } else { rt };
-                let da = self.boxed(a);
-                let db = self.boxed(b);
-                self.define_from_dyn(
-                    res,
-                    InstKind::RtCall { func: rt, args: vec![da, db] },
-                    res_ty,
-                );
-                return consume;
-            }
-            return false;
-        }
         let cmp = match op {
             BinOp::Eq => CmpOp::Eq,
             BinOp::Ne => CmpOp::Ne,
@@ -183,30 +194,76 @@ impl Lx<'_> {
             BinOp::Gt => CmpOp::Gt,
             _ => CmpOp::Ge,
         };
-        if both_int {
-            self.define(res, InstKind::IntCmp { op: cmp, a, b }, Type::Bool);
-        } else if numeric {
-            let fa = self.as_float(a);
-            let fb = self.as_float(b);
-            self.define(res, InstKind::FloatCmp { op: cmp, a: fa, b: fb }, Type::Bool);
-        } else {
+        let v = match arith {
+            Some((iop, _)) if both_int => {
+                self.define(res, InstKind::IntBin { op: iop, a, b }, Type::Int)
+            }
+            Some((_, fop)) if numeric => {
+                let fa = self.as_float(a);
+                let fb = self.as_float(b);
+                self.define(res, InstKind::FloatBin { op: fop, a: fa, b: fb }, Type::Float)
+            }
+            None if both_int => self.define(res, InstKind::IntCmp { op: cmp, a, b }, Type::Bool),
+            None if numeric => {
+                let fa = self.as_float(a);
+                let fb = self.as_float(b);
+                self.define(res, InstKind::FloatCmp { op: cmp, a: fa, b: fb }, Type::Bool)
+            }
+            _ => return self.binary_dyn(op, a, b, res, res_ty, release_a_next),
+        };
+        (v, false)
+    }
+
+    /// `a op b` as a runtime call on Boxed operands (see `binary`).
+    fn binary_dyn(
+        &mut self,
+        op: BinOp,
+        a: ValueId,
+        b: ValueId,
+        res: Option<ValueId>,
+        res_ty: Type,
+        release_a_next: bool,
+    ) -> (ValueId, bool) {
+        let arith = match op {
+            BinOp::Add => Some(RtFn::Add),
+            BinOp::Sub => Some(RtFn::Sub),
+            BinOp::Mul => Some(RtFn::Mul),
+            BinOp::Div => Some(RtFn::Div),
+            BinOp::Rem => Some(RtFn::Rem),
+            _ => None,
+        };
+        if let Some(rt) = arith {
+            // `x = x + e` lowers to `r = x + e; release x` (the assignment drops the old
+            // value right after computing the new one): hand the reference over instead,
+            // so a uniquely referenced String is appended to in place. `a` must be Boxed
+            // already (a counted type) and must not also be the right operand.
+            let consume = rt == RtFn::Add
+                && release_a_next
+                && a != b
+                && self.ty(a).is_counted()
+                && self.ty(a).repr() == Repr::Boxed;
+            let rt = if consume { RtFn::AddConsume } else { rt };
             let da = self.boxed(a);
             let db = self.boxed(b);
-            let rt = match cmp {
-                CmpOp::Eq | CmpOp::Ne => RtFn::Eq,
-                CmpOp::Lt => RtFn::Lt,
-                CmpOp::Le => RtFn::Le,
-                CmpOp::Gt => RtFn::Gt,
-                CmpOp::Ge => RtFn::Ge,
-            };
-            if cmp == CmpOp::Ne {
-                let eq = self.push(InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool);
-                self.define(res, InstKind::BoolNot(eq), Type::Bool);
-            } else {
-                self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool);
-            }
+            let call = InstKind::RtCall { func: rt, args: vec![da, db] };
+            return (self.define_from_dyn(res, call, res_ty), consume);
         }
-        false
+        let da = self.boxed(a);
+        let db = self.boxed(b);
+        let rt = match op {
+            BinOp::Eq | BinOp::Ne => RtFn::Eq,
+            BinOp::Lt => RtFn::Lt,
+            BinOp::Le => RtFn::Le,
+            BinOp::Gt => RtFn::Gt,
+            _ => RtFn::Ge,
+        };
+        let v = if op == BinOp::Ne {
+            let eq = self.push(InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool);
+            self.define(res, InstKind::BoolNot(eq), Type::Bool)
+        } else {
+            self.define(res, InstKind::RtCall { func: rt, args: vec![da, db] }, Type::Bool)
+        };
+        (v, false)
     }
 }
 

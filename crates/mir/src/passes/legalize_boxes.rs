@@ -177,7 +177,7 @@ impl Lx<'_> {
     /// `if isnull(v) { on_null } else { on_value }`, going on in a new block. With `ty`, that
     /// block has a parameter of type `ty` (`res`, or a fresh value) that each side passes
     /// (converted to `ty`'s representation). `v` must be Boxed.
-    fn null_guard(
+    pub(super) fn null_guard(
         &mut self,
         v: ValueId,
         res: Option<ValueId>,
@@ -271,7 +271,7 @@ impl Lx<'_> {
                         let d = self.push(call, Type::Dyn);
                         self.define(res, InstKind::FromDyn { value: d, to: t }, t);
                     }
-                    Some(t @ (Type::Str | Type::Array | Type::Map)) => {
+                    Some(t) if t.repr() == Repr::Boxed && t != Type::Dyn => {
                         self.define(res, call, t);
                     }
                     _ => {

@@ -3,6 +3,7 @@
 
 mod builtin_types;
 pub mod dispatch;
+mod heap_types;
 mod infer;
 mod inline;
 mod legalize;
