@@ -12,7 +12,7 @@ use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{InitializationConfig, Target, TargetMachine};
 use inkwell::types::{IntType, PointerType, StructType};
 use inkwell::values::{
-    BasicMetadataValueEnum, BasicValueEnum, CallSiteValue, FunctionValue, PointerValue,
+    BasicMetadataValueEnum, BasicValueEnum, CallSiteValue, FunctionValue, IntValue, PointerValue,
 };
 use inkwell::AddressSpace;
 use nyash_mir::OptLevel;
@@ -54,6 +54,17 @@ pub(crate) fn byte_ptr_type<'ctx>(ctx: &'ctx Context) -> PointerType<'ctx> {
 /// `i64*` in LLVM 14 (typed pointers); `ptr` from LLVM 15 on.
 pub(crate) fn word_ptr_type<'ctx>(ctx: &'ctx Context) -> PointerType<'ctx> {
     ctx.i64_type().ptr_type(AddressSpace::default())
+}
+
+/// `&ptr[index]` for an `i64*` (an in-bounds GEP; later LLVMs also want the element type).
+pub(crate) fn word_gep<'ctx>(
+    builder: &Builder<'ctx>,
+    ptr: PointerValue<'ctx>,
+    index: IntValue<'ctx>,
+    name: &str,
+) -> Result<PointerValue<'ctx>, BuilderError> {
+    // SAFETY: callers index words inside one runtime object (its layout is fixed).
+    unsafe { builder.build_in_bounds_gep(ptr, &[index], name) }
 }
 
 /// A direct call. LLVM 14's inkwell takes anything callable; later versions want the function.

@@ -12,7 +12,7 @@
 
 use super::function::FnCodegen;
 use super::{CgError, CgResult, Val};
-use crate::llvm14;
+
 use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
@@ -64,12 +64,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
 
     /// `i64*` to the word at `base + offset`.
     fn word_at(&self, base: IntValue<'ctx>, offset: i64) -> CgResult<PointerValue<'ctx>> {
-        let addr = if offset == 0 {
-            base
-        } else {
-            self.builder.build_int_add(base, self.i64_const(offset), "")?
-        };
-        Ok(self.builder.build_int_to_ptr(addr, llvm14::word_ptr_type(self.m.ctx), "")?)
+        self.word_ptr(base, offset, "")
     }
 
     fn store_word(&self, base: IntValue<'ctx>, offset: i64, v: IntValue<'ctx>) -> CgResult<()> {

@@ -191,20 +191,30 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             return Err(CgError(format!("field access on {obj}, which is not boxed")));
         };
         let offset = layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i64::from(slot);
+        let t = self.word_ptr(base, offset, &format!("{name}.addr0"))?;
+        let p = self.word_ptr(base, offset + 8, &format!("{name}.addr1"))?;
+        Ok((t, p))
+    }
+
+    /// A pointer to the word at byte `offset` of the object at address `base`. A GEP from the
+    /// object's pointer (not `inttoptr(base + offset)`) lets LLVM's alias analysis see that
+    /// different words of one object do not overlap, so fields stay in registers in loops.
+    pub(super) fn word_ptr(
+        &self,
+        base: IntValue<'ctx>,
+        offset: i64,
+        name: &str,
+    ) -> CgResult<PointerValue<'ctx>> {
         let word_ptr = llvm14::word_ptr_type(self.m.ctx);
-        let mut ptrs = [None, None];
-        for (i, extra) in [0, 8].into_iter().enumerate() {
-            let addr = self.builder.build_int_add(
-                base,
-                self.i64_const(offset + extra),
-                &format!("{name}.addr{i}"),
-            )?;
-            ptrs[i] = Some(self.builder.build_int_to_ptr(addr, word_ptr, "")?);
+        let ptr = self.builder.build_int_to_ptr(base, word_ptr, "")?;
+        if offset == 0 {
+            return Ok(ptr);
         }
-        match ptrs {
-            [Some(t), Some(p)] => Ok((t, p)),
-            _ => Err(CgError("slot pointers were not built".into())),
+        if offset % 8 == 0 {
+            return Ok(llvm14::word_gep(&self.builder, ptr, self.i64_const(offset / 8), name)?);
         }
+        let addr = self.builder.build_int_add(base, self.i64_const(offset), name)?;
+        Ok(self.builder.build_int_to_ptr(addr, word_ptr, "")?)
     }
 
     /// An aligned i64 load.

@@ -13,7 +13,7 @@ use super::rc_elide::elide_retain_release;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Rewrites every function of `m` into legal MIR.
 pub fn legalize(m: &mut Module) {
@@ -31,6 +31,9 @@ pub(super) struct Lx<'f> {
     pub site: SiteId,
     /// Results replaced by another value (`Truthy` of a Bool is the Bool itself).
     pub alias: HashMap<ValueId, ValueId>,
+    /// Nullable values already proven non-null in the original block being legalized: a
+    /// null guard whose `null` side raises an error dominates the rest of the block.
+    pub non_null: HashSet<ValueId>,
 }
 
 impl Lx<'_> {
@@ -141,10 +144,18 @@ impl Lx<'_> {
             // takes the runtime operation, which raises the error (or compares, for `==`).
             let nullable = if ta.is_nullable() { a } else { b };
             let t = self.ty(nullable).non_null();
+            if self.non_null.contains(&nullable) {
+                let u = self.push(InstKind::FromDyn { value: nullable, to: t }, t);
+                let pick = |v: ValueId| if v == nullable { u } else { v };
+                self.binary(op, pick(a), pick(b), res, res_ty, false);
+                return false;
+            }
+            let null_returns = matches!(op, BinOp::Eq | BinOp::Ne);
             self.null_guard(
                 nullable,
                 res,
                 Some(res_ty),
+                null_returns,
                 |lx| Some(lx.binary_dyn(op, a, b, None, res_ty, false).0),
                 |lx| {
                     let u = lx.push(InstKind::FromDyn { value: nullable, to: t }, t);
@@ -269,12 +280,20 @@ impl Lx<'_> {
 
 fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
     let ret = f.ret;
-    let mut lx = Lx { f, cur: 0, out: Vec::new(), site: SiteId(0), alias: HashMap::new() };
+    let mut lx = Lx {
+        f,
+        cur: 0,
+        out: Vec::new(),
+        site: SiteId(0),
+        alias: HashMap::new(),
+        non_null: HashSet::new(),
+    };
     for bi in 0..lx.f.blocks.len() {
         let insts = std::mem::take(&mut lx.f.blocks[bi].insts);
         let mut term = std::mem::replace(&mut lx.f.blocks[bi].term, Terminator::Unreachable);
         lx.cur = bi;
         lx.out = Vec::with_capacity(insts.len());
+        lx.non_null.clear();
         let mut insts = insts.into_iter().peekable();
         while let Some(inst) = insts.next() {
             lx.site = inst.site;

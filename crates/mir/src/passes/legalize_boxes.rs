@@ -86,13 +86,15 @@ impl Lx<'_> {
     ) {
         let obj_ty = self.ty(obj);
         match mx.slot(obj_ty, field) {
-            Some((slot, t)) if obj_ty.is_nullable() => self.null_guard(
-                obj,
-                res,
-                Some(t),
-                |lx| Some(lx.field_get_by_name(obj, field, None, t)),
-                |lx| Some(lx.field_load(obj, slot, t, None)),
-            ),
+            Some((slot, t)) if obj_ty.is_nullable() && !self.non_null.contains(&obj) => self
+                .null_guard(
+                    obj,
+                    res,
+                    Some(t),
+                    false,
+                    |lx| Some(lx.field_get_by_name(obj, field, None, t)),
+                    |lx| Some(lx.field_load(obj, slot, t, None)),
+                ),
             Some((slot, t)) => {
                 self.field_load(obj, slot, t, res);
             }
@@ -134,19 +136,21 @@ impl Lx<'_> {
         let v = self.boxed(value);
         let obj_ty = self.ty(obj);
         match mx.slot(obj_ty, field) {
-            Some((slot, t)) if obj_ty.is_nullable() => self.null_guard(
-                obj,
-                None,
-                None,
-                |lx| {
-                    lx.field_set_by_name(obj, field, v);
-                    None
-                },
-                |lx| {
-                    lx.field_store(obj, slot, t, v);
-                    None
-                },
-            ),
+            Some((slot, t)) if obj_ty.is_nullable() && !self.non_null.contains(&obj) => self
+                .null_guard(
+                    obj,
+                    None,
+                    None,
+                    false,
+                    |lx| {
+                        lx.field_set_by_name(obj, field, v);
+                        None
+                    },
+                    |lx| {
+                        lx.field_store(obj, slot, t, v);
+                        None
+                    },
+                ),
             Some((slot, t)) => self.field_store(obj, slot, t, v),
             None => self.field_set_by_name(obj, field, v),
         }
@@ -176,12 +180,15 @@ impl Lx<'_> {
 
     /// `if isnull(v) { on_null } else { on_value }`, going on in a new block. With `ty`, that
     /// block has a parameter of type `ty` (`res`, or a fresh value) that each side passes
-    /// (converted to `ty`'s representation). `v` must be Boxed.
+    /// (converted to `ty`'s representation). `v` must be Boxed. Unless `null_returns`, the
+    /// `null` side is a runtime error that never returns: it ends in `Unreachable`, so the
+    /// rest of the block knows `v` is not null (`Lx::non_null`).
     pub(super) fn null_guard(
         &mut self,
         v: ValueId,
         res: Option<ValueId>,
         ty: Option<Type>,
+        null_returns: bool,
         on_null: impl FnOnce(&mut Self) -> Option<ValueId>,
         on_value: impl FnOnce(&mut Self) -> Option<ValueId>,
     ) {
@@ -205,8 +212,13 @@ impl Lx<'_> {
         });
         self.cur = null_b.index();
         let r = on_null(self);
-        let args = self.guard_args(r, ty);
-        self.finish_block(Terminator::Jump { target: cont, args });
+        if null_returns {
+            let args = self.guard_args(r, ty);
+            self.finish_block(Terminator::Jump { target: cont, args });
+        } else {
+            self.finish_block(Terminator::Unreachable);
+            self.non_null.insert(v);
+        }
         self.cur = value_b.index();
         let r = on_value(self);
         let args = self.guard_args(r, ty);
@@ -279,6 +291,9 @@ impl Lx<'_> {
                     }
                 }
             }
+            Dispatch::Guarded(f) if self.non_null.contains(&recv) => {
+                self.call_method(mx, f, recv, &args, res);
+            }
             Dispatch::Guarded(f) => {
                 let ret = mx.rets.get(f.index()).copied().unwrap_or(Type::Dyn);
                 let ty = res.map(|_| ret);
@@ -287,6 +302,7 @@ impl Lx<'_> {
                     recv,
                     res,
                     ty,
+                    false,
                     |lx| {
                         // `null`: the runtime raises "cannot call method ... on null".
                         let r = lx.boxed(recv);
