@@ -15,24 +15,28 @@ use nyash_mir::{
     BackendError, BlockId, CmpOp, Const, FloatOp, FuncId, Function, Inst, InstKind, IntOp, Module,
     RtFn, Terminator, ValueId,
 };
-use nyash_runtime::{self as rt, NyValue};
+use nyash_runtime::{self as rt, Literals, NyValue};
 use std::cell::Cell;
 
 /// The tag bit of an encoded function "address" (`FuncAddr`): `FUNC_ADDR_TAG | func index`.
 pub(crate) const FUNC_ADDR_TAG: i64 = 1 << 62;
 
+/// What a run needs besides its registers: the module and its literal string objects.
+type Running = (*const Module, *const Literals);
+
 thread_local! {
-    /// The module being run on this thread, for the callback hook (null when none).
-    static RUNNING: Cell<*const Module> = const { Cell::new(std::ptr::null()) };
+    /// The module (and its literals) being run on this thread, for the callback hook (null
+    /// when none).
+    static RUNNING: Cell<Running> = const { Cell::new((std::ptr::null(), std::ptr::null())) };
 }
 
 /// Restores the previous running module and hook when a run ends (also on unwinding).
-struct RunningGuard(*const Module);
+struct RunningGuard(Running);
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
         RUNNING.with(|r| r.set(self.0));
-        if self.0.is_null() {
+        if self.0 .0.is_null() {
             rt::set_callback_hook(None);
         }
     }
@@ -41,18 +45,18 @@ impl Drop for RunningGuard {
 /// The runtime's callback hook while the VM runs: interprets the thunk whose `FuncId` was
 /// encoded by `FuncAddr`, with `me` borrowed, and returns its (owned) result.
 fn callback_hook(fnptr: i64, me: NyValue) -> NyValue {
-    let module = RUNNING.with(|r| r.get());
+    let (module, literals) = RUNNING.with(|r| r.get());
     let fail = |msg: String| -> ! {
         rt::flush_stdout();
         eprintln!("error: internal error in the vm backend: {msg}");
         std::process::exit(101)
     };
-    if module.is_null() {
+    if module.is_null() || literals.is_null() {
         fail("a runtime callback arrived while no module is running".into());
     }
-    // SAFETY: `RUNNING` is set by `run_entry` to a module that outlives the run and is reset
-    // (by `RunningGuard`) before that borrow ends.
-    let module: &Module = unsafe { &*module };
+    // SAFETY: `RUNNING` is set by `run_entry` to a module and literals that outlive the run
+    // and is reset (by `RunningGuard`) before those borrows end.
+    let (module, literals): (&Module, &Literals) = unsafe { (&*module, &*literals) };
     let idx = fnptr & !FUNC_ADDR_TAG;
     let valid =
         fnptr & FUNC_ADDR_TAG != 0 && usize::try_from(idx).is_ok_and(|i| i < module.funcs.len());
@@ -60,7 +64,7 @@ fn callback_hook(fnptr: i64, me: NyValue) -> NyValue {
         fail(format!("callback address {fnptr:#x} is not an encoded function"));
     }
     let fid = FuncId::new(idx as usize);
-    let mut vm = Interp::new(module);
+    let mut vm = Interp::new(module, literals);
     match vm.call_with(fid, &[me]) {
         Ok(r) => r,
         Err(e) => fail(format!("{e:?}")),
@@ -69,6 +73,8 @@ fn callback_hook(fnptr: i64, me: NyValue) -> NyValue {
 
 pub(crate) struct Interp<'m> {
     module: &'m Module,
+    /// The string objects of `module.strings` for this run (`Const::Str`).
+    literals: &'m Literals,
     /// All frames' registers; a frame is `stack[base .. base + func.values.len()]`.
     stack: Vec<NyValue>,
     /// Scratch for block-argument parallel copies.
@@ -82,15 +88,16 @@ fn internal(f: &Function, message: String) -> BackendError {
 }
 
 impl<'m> Interp<'m> {
-    pub(crate) fn new(module: &'m Module) -> Self {
-        Interp { module, stack: Vec::new(), scratch: Vec::new() }
+    pub(crate) fn new(module: &'m Module, literals: &'m Literals) -> Self {
+        Interp { module, literals, stack: Vec::new(), scratch: Vec::new() }
     }
 
     /// Runs `__nyash_entry(argc, argv)` and returns its result (the exit code), with the
     /// runtime's callback hook routed to this module.
     pub(crate) fn run_entry(&mut self, argc: i64, argv: i64) -> R<i64> {
         let module = self.module;
-        let _guard = RunningGuard(RUNNING.with(|r| r.replace(module as *const Module)));
+        let running = (module as *const Module, self.literals as *const Literals);
+        let _guard = RunningGuard(RUNNING.with(|r| r.replace(running)));
         rt::set_callback_hook(Some(callback_hook));
         self.stack.reserve(1 << 16);
         let r = self.call_with(module.entry, &[NyValue::int(argc), NyValue::int(argv)])?;
@@ -203,10 +210,12 @@ impl<'m> Interp<'m> {
                 Const::Float(x) => NyValue::float(x),
                 Const::Bool(b) => NyValue::bool(b),
                 Const::Null => NyValue::NULL,
-                Const::Str(s) => {
-                    let s = &self.module.strings[s.index()];
-                    rt::nyrt_str_new(s.as_ptr() as i64, s.len() as i64)
-                }
+                // Validation checked the index; the literal objects are made from the same
+                // `module.strings`.
+                Const::Str(s) => match self.literals.get(s.index()) {
+                    Some(v) => v,
+                    None => return Err(internal(f, format!("unknown string literal {s}"))),
+                },
             },
             InstKind::IntBin { op, a, b } => {
                 let (x, y) = (self.get(base, *a).payload, self.get(base, *b).payload);

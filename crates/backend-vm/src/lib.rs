@@ -80,7 +80,9 @@ fn execute(
             ptrs.push(std::ptr::null());
             let argc = cstrings.len() as i64;
             let argv = ptrs.as_ptr() as i64;
-            let mut vm = interp::Interp::new(module);
+            // The literals' string objects, made once for the run and freed after it.
+            let literals = nyash_runtime::Literals::new(module.strings.iter().map(String::as_str));
+            let mut vm = interp::Interp::new(module, &literals);
             if capture {
                 let (r, out) = nyash_runtime::with_captured_stdout(|| vm.run_entry(argc, argv));
                 r.map(|c| (c, Some(out)))

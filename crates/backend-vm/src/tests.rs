@@ -461,3 +461,21 @@ fn field_access_on_a_non_instance_is_an_internal_error() {
     let r = VmBackend.run(&m, &Options::default(), &["test.nyash".into()]);
     assert!(matches!(r, Err(BackendError::Internal { .. })), "{r:?}");
 }
+
+/// The native backends emit string literals as `layout::immortal_str_object` data; it must be
+/// byte for byte what the runtime builds (the VM's literal objects).
+#[test]
+fn immortal_literal_layout_matches_runtime() {
+    let texts = ["", "abc", "héllo wörld \u{10348}"];
+    let lits = nyash_runtime::Literals::new(texts);
+    for (i, t) in texts.iter().enumerate() {
+        let v = lits.get(i).unwrap();
+        assert_eq!(v.tag, tag::STR);
+        let want = layout::immortal_str_object(t);
+        assert_eq!(want.len() as i64, layout::STR_BYTES_OFFSET + t.len() as i64);
+        // SAFETY: the object is live (owned by `lits`) and this many bytes long.
+        let got = unsafe { std::slice::from_raw_parts(v.payload as *const u8, want.len()) };
+        assert_eq!(got, &want[..], "literal {t:?}");
+        assert_eq!(v.payload as u64 % layout::OBJECT_ALIGN, 0);
+    }
+}

@@ -252,6 +252,43 @@ pub mod layout {
     pub const ARRAY_LEN_OFFSET: i64 = 16;
     pub const ARRAY_CAP_OFFSET: i64 = 24;
     pub const ARRAY_DATA_OFFSET: i64 = 32;
+    /// Byte offset of the 8-byte type word of every heap object: its low byte is the type id
+    /// (then a flags byte, a u16 field count and a u32 box id, all 0 for strings).
+    pub const TYPE_WORD_OFFSET: i64 = 8;
+    /// The type word of a String object (type id 1, nothing else set).
+    pub const STR_TYPE_WORD: i64 = 1;
+    /// String objects (`tag::STR`): after the header, `char_len` (Unicode scalar values),
+    /// `byte_len` and `cap` (bytes allocated for text), all u64, then the UTF-8 bytes.
+    pub const STR_CHAR_LEN_OFFSET: i64 = 16;
+    pub const STR_BYTE_LEN_OFFSET: i64 = 24;
+    pub const STR_CAP_OFFSET: i64 = 32;
+    pub const STR_BYTES_OFFSET: i64 = 40;
+    /// Alignment of every heap object.
+    pub const OBJECT_ALIGN: u64 = 8;
+    /// The count of an immortal object (a string literal, see `Const::Str`). No program can
+    /// take 2^62 references away or add 2^62 more, so the count never reaches 1 or 0 (the
+    /// object is never freed, and never appended to in place, which needs count 1) and never
+    /// overflows; the inline and runtime retain/release paths need no special case.
+    pub const IMMORTAL_REFCOUNT: i64 = 1 << 62;
+
+    /// The bytes of an immortal String object holding `text`, exactly as the runtime lays out
+    /// a string (x86-64, little-endian): native backends emit this as writable data aligned
+    /// to `OBJECT_ALIGN` (the count is updated in place) and use its address as the payload.
+    pub fn immortal_str_object(text: &str) -> Vec<u8> {
+        let words = [
+            IMMORTAL_REFCOUNT,
+            STR_TYPE_WORD,
+            text.chars().count() as i64,
+            text.len() as i64,
+            text.len() as i64,
+        ];
+        let mut out = Vec::with_capacity(STR_BYTES_OFFSET as usize + text.len());
+        for w in words {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -346,7 +383,10 @@ pub enum Const {
     Bool(bool),
     /// `null`: a Boxed `(tag::NULL, 0)`.
     Null,
-    /// A fresh runtime string with the literal's bytes (Boxed): `nyrt_str_new(ptr, len)`.
+    /// The literal's String (Boxed): an immortal object made once per program (static data
+    /// `layout::immortal_str_object` in native code, one object per literal per run in the VM).
+    /// Like every Boxed result it is owned (+1), and releasing it is as usual; the immortal
+    /// count makes that harmless and keeps `nyrt_add_consume` from appending to it.
     Str(StrId),
 }
 

@@ -36,9 +36,7 @@ fn leave() {
 pub fn write_display(out: &mut String, v: NyValue) {
     match view(v) {
         V::Null => out.push_str("null"),
-        V::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        V::Int(i) => out.push_str(format_int(i, &mut [0; 20])),
         V::Float(f) => write_float(out, f),
         V::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         V::Str(s) => out.push_str(s.as_str()),
@@ -98,6 +96,43 @@ pub fn write_display(out: &mut String, v: NyValue) {
         }
         V::Console => out.push_str("ConsoleBox"),
         V::Math => out.push_str("MathBox"),
+    }
+}
+
+/// The decimal form of `i` (what `{i}` prints), written at the end of `buf`.
+pub fn format_int(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut pos = buf.len();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    // SAFETY: 19 digits and a sign fit in 20 bytes, all ASCII.
+    unsafe { std::str::from_utf8_unchecked(&buf[pos..]) }
+}
+
+/// Calls `f` with the display form of `v` and its character count when known. Strings (their
+/// own bytes), Ints, Bools and null need no allocation; other values are formatted into a
+/// temporary `String` first (which may run a user `toString` before `f` is called).
+pub fn with_display<R>(v: NyValue, f: impl FnOnce(&str, Option<usize>) -> R) -> R {
+    match view(v) {
+        V::Str(s) => f(s.as_str(), Some(s.char_len())),
+        V::Int(i) => {
+            let mut buf = [0; 20];
+            let t = format_int(i, &mut buf);
+            f(t, Some(t.len()))
+        }
+        V::Bool(b) => f(if b { "true" } else { "false" }, Some(if b { 4 } else { 5 })),
+        V::Null => f("null", Some(4)),
+        _ => f(&to_display_string(v), None),
     }
 }
 

@@ -3,7 +3,7 @@
 //! `nyrt_add_consume`, the `+` that takes over its left operand (amortized-linear string
 //! building).
 
-use crate::display::write_display;
+use crate::display::with_display;
 use crate::error::{guard, runtime_error};
 use crate::value::{header, tag, type_name, view, NyValue, V};
 use std::cmp::Ordering;
@@ -42,10 +42,11 @@ pub(crate) fn add(a: NyValue, b: NyValue, site: i64) -> NyValue {
             if !stringy || matches!(va, V::Null) || matches!(vb, V::Null) {
                 type_error("+", a, b, site);
             }
-            let mut s = String::new();
-            write_display(&mut s, a);
-            write_display(&mut s, b);
-            NyValue::str(&s)
+            // Display `a` first, then `b` (either may run a user `toString`).
+            let p = with_display(a, |ta, ca| {
+                with_display(b, |tb, cb| crate::string::alloc_concat(&[(ta, ca), (tb, cb)]))
+            });
+            NyValue::new(tag::STR, p as i64)
         }
     }
 }
@@ -63,17 +64,14 @@ pub(crate) fn add_consume(a: NyValue, b: NyValue, site: i64) -> NyValue {
             // `b`'s display form first: it may run a user `toString` (which cannot reach `a`,
             // since the only reference to it is ours) and `b` may be `a` itself.
             let p = a.payload as *mut crate::string::StrObj;
-            let q = match view(b) {
-                // SAFETY (both): `a` is unique, so no one observes or aliases the change; the
-                // appended text is copied from a different object or a fresh buffer.
-                V::Str(t) if b.payload != a.payload => unsafe {
-                    crate::string::append_unique(p, t.as_str())
-                },
-                _ => {
-                    let mut extra = String::new();
-                    write_display(&mut extra, b);
-                    unsafe { crate::string::append_unique(p, &extra) }
-                }
+            // SAFETY (both): `a` is unique, so no one observes or aliases the change; the
+            // appended text is copied from a different object or a fresh buffer (`s + s`
+            // copies first: `a` may move while appending).
+            let q = if b.tag == tag::STR && b.payload == a.payload {
+                let extra = crate::display::to_display_string(b);
+                unsafe { crate::string::append_unique(p, &extra, None) }
+            } else {
+                with_display(b, |t, chars| unsafe { crate::string::append_unique(p, t, chars) })
             };
             return NyValue::new(tag::STR, q as i64);
         }

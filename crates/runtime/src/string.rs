@@ -1,10 +1,11 @@
 //! Runtime strings: one allocation holding a header, the cached lengths, the capacity and the
 //! bytes. Strings are immutable as values; the only mutation is [`append_unique`], which
 //! appends in place to a string nobody else references (count 1) so that `s = s + piece` in a
-//! loop runs in amortized linear time (see `ops::nyrt_add_consume`).
+//! loop runs in amortized linear time (see `ops::nyrt_add_consume`). String literals are
+//! immortal objects of the same layout, made once per program (see [`Literals`]).
 
 use crate::error::guard;
-use crate::value::{type_id, Header, NyValue};
+use crate::value::{type_id, Header, NyValue, IMMORTAL_REFCOUNT};
 use std::alloc::{alloc, handle_alloc_error, realloc, Layout};
 
 /// A string object; its UTF-8 bytes follow the struct in the same allocation, which has room
@@ -19,9 +20,24 @@ pub struct StrObj {
     cap: u64,
 }
 
+/// Layout of `StrObj`, which the native backends reproduce for string literals
+/// (`nyash_mir::ir::layout::STR_*_OFFSET`, `immortal_str_object`).
+pub const STR_CHAR_LEN_OFFSET: usize = 16;
+pub const STR_BYTE_LEN_OFFSET: usize = 24;
+pub const STR_CAP_OFFSET: usize = 32;
+pub const STR_BYTES_OFFSET: usize = 40;
+const _: () = {
+    assert!(std::mem::offset_of!(StrObj, char_len) == STR_CHAR_LEN_OFFSET);
+    assert!(std::mem::offset_of!(StrObj, byte_len) == STR_BYTE_LEN_OFFSET);
+    assert!(std::mem::offset_of!(StrObj, cap) == STR_CAP_OFFSET);
+    assert!(std::mem::size_of::<StrObj>() == STR_BYTES_OFFSET);
+    assert!(std::mem::align_of::<StrObj>() == 8);
+};
+
 impl StrObj {
     pub fn as_str(&self) -> &str {
-        // SAFETY: `alloc_str` wrote `byte_len` bytes of valid UTF-8 right after the struct.
+        // SAFETY: every string (built by `alloc_concat`/`append_unique`, or a literal object
+        // a backend emitted) has `byte_len` bytes of valid UTF-8 right after the struct.
         unsafe {
             let bytes = (self as *const StrObj).add(1) as *const u8;
             std::str::from_utf8_unchecked(std::slice::from_raw_parts(bytes, self.byte_len as usize))
@@ -46,12 +62,20 @@ fn layout_for(len: usize) -> Layout {
     }
 }
 
-/// Allocates a string object holding a copy of `s` (no spare capacity: most strings are
-/// never appended to).
-pub fn alloc_str(s: &str) -> *mut StrObj {
-    let layout = layout_for(s.len());
-    let char_len = if s.is_ascii() { s.len() } else { s.chars().count() };
-    // SAFETY: the layout is non-zero sized; we initialise the header and the bytes before use.
+/// Characters in `s` (Unicode scalar values); `known` when the caller already has the count.
+fn count_chars(s: &str, known: Option<usize>) -> usize {
+    match known {
+        Some(n) => n,
+        None if s.is_ascii() => s.len(),
+        None => s.chars().count(),
+    }
+}
+
+/// Allocates a string object with room for `cap` bytes and no text yet (count 1).
+fn alloc_empty(cap: usize) -> *mut StrObj {
+    let layout = layout_for(cap);
+    // SAFETY: the layout is non-zero sized; the header is initialised here and the bytes
+    // (`byte_len` 0 of them) by whoever appends.
     unsafe {
         let p = alloc(layout) as *mut StrObj;
         if p.is_null() {
@@ -59,12 +83,114 @@ pub fn alloc_str(s: &str) -> *mut StrObj {
         }
         p.write(StrObj {
             hdr: Header::new(type_id::STR),
-            char_len: char_len as u64,
-            byte_len: s.len() as u64,
-            cap: s.len() as u64,
+            char_len: 0,
+            byte_len: 0,
+            cap: cap as u64,
         });
-        std::ptr::copy_nonoverlapping(s.as_ptr(), p.add(1) as *mut u8, s.len());
         p
+    }
+}
+
+/// Allocates a string object holding a copy of `s` (no spare capacity: most strings are
+/// never appended to).
+pub fn alloc_str(s: &str) -> *mut StrObj {
+    alloc_concat(&[(s, None)])
+}
+
+/// A string object holding the concatenation of `parts`, each with its character count when
+/// the caller knows it (a String's cached count, an ASCII number), so no part is scanned
+/// twice. Exactly sized; one allocation, one copy of each part.
+pub fn alloc_concat(parts: &[(&str, Option<usize>)]) -> *mut StrObj {
+    let len = parts.iter().fold(0usize, |n, (t, _)| n.saturating_add(t.len()));
+    let p = alloc_empty(len);
+    for &(t, chars) in parts {
+        // SAFETY: `p` is fresh (unique) with room for every part; parts never point into it.
+        unsafe { push_bytes(p, t, count_chars(t, chars)) };
+    }
+    p
+}
+
+/// Copies `extra` (of `chars` characters) after the text of `p`, which has room for it.
+///
+/// # Safety
+/// `p` is a live string with `byte_len + extra.len() <= cap` that nobody else observes, and
+/// `extra` does not point into it.
+unsafe fn push_bytes(p: *mut StrObj, extra: &str, chars: usize) {
+    let len = (*p).byte_len as usize;
+    let bytes = p.add(1) as *mut u8;
+    std::ptr::copy_nonoverlapping(extra.as_ptr(), bytes.add(len), extra.len());
+    (*p).byte_len = (len + extra.len()) as u64;
+    (*p).char_len += chars as u64;
+}
+
+/// Builds a new string piece by piece directly in its object (no intermediate `String`).
+pub struct StrBuilder {
+    p: *mut StrObj,
+}
+
+impl StrBuilder {
+    /// An empty string with room for `cap` bytes (it grows as needed).
+    pub fn with_capacity(cap: usize) -> StrBuilder {
+        StrBuilder { p: alloc_empty(cap) }
+    }
+
+    /// Appends `s` (`chars`: its character count, if known).
+    pub fn push(&mut self, s: &str, chars: Option<usize>) {
+        // SAFETY: the builder owns its object alone; `s` comes from elsewhere (the object is
+        // not reachable by anyone else until `finish`).
+        self.p = unsafe { append_unique(self.p, s, chars) };
+    }
+
+    /// The finished string (owned, count 1).
+    pub fn finish(self) -> NyValue {
+        let v = NyValue::new(crate::value::tag::STR, self.p as i64);
+        std::mem::forget(self);
+        v
+    }
+}
+
+impl Drop for StrBuilder {
+    fn drop(&mut self) {
+        // SAFETY: an unfinished builder's object was never handed out.
+        unsafe { free_str(self.p, false) }
+    }
+}
+
+/// String objects for a program's literals that live for the whole run: each has the
+/// immortal count ([`IMMORTAL_REFCOUNT`]), so releasing it never frees it and
+/// `nyrt_add_consume` never appends to it (that needs count 1). The VM makes one set per run
+/// (native code has the same objects as static data); dropping the set frees them, so it must
+/// outlive the run.
+pub struct Literals {
+    objs: Vec<*mut StrObj>,
+}
+
+impl Literals {
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Literals {
+        let objs = texts
+            .into_iter()
+            .map(|t| {
+                let p = alloc_str(t);
+                // SAFETY: `p` is a fresh, live string object.
+                unsafe { (*p).hdr.rc.set(IMMORTAL_REFCOUNT) };
+                p
+            })
+            .collect();
+        Literals { objs }
+    }
+
+    /// Literal `i` as a Boxed String (the caller may treat it as owned, like any literal).
+    pub fn get(&self, i: usize) -> Option<NyValue> {
+        self.objs.get(i).map(|&p| NyValue::new(crate::value::tag::STR, p as i64))
+    }
+}
+
+impl Drop for Literals {
+    fn drop(&mut self) {
+        for &p in &self.objs {
+            // SAFETY: the run that used these objects is over (see the type's docs).
+            unsafe { free_str(p, false) };
+        }
     }
 }
 
@@ -79,14 +205,15 @@ pub unsafe fn free_str(p: *mut StrObj, keep: bool) {
     }
 }
 
-/// Appends `extra` to the string `p` in place, growing its allocation geometrically (capacity
-/// at least doubles, so n appends copy O(total length) bytes). Returns the possibly moved
-/// object pointer; the old pointer is invalid afterwards.
+/// Appends `extra` (`chars`: its character count, if known) to the string `p` in place,
+/// growing its allocation geometrically (capacity at least doubles, so n appends copy
+/// O(total length) bytes). Returns the possibly moved object pointer; the old pointer is
+/// invalid afterwards.
 ///
 /// # Safety
 /// `p` must be a live string object whose only reference is the caller's (count 1): the
 /// object may move, and nobody else may observe the change. `extra` must not point into `p`.
-pub unsafe fn append_unique(mut p: *mut StrObj, extra: &str) -> *mut StrObj {
+pub unsafe fn append_unique(mut p: *mut StrObj, extra: &str, chars: Option<usize>) -> *mut StrObj {
     let (len, cap) = ((*p).byte_len as usize, (*p).cap as usize);
     let need = match len.checked_add(extra.len()) {
         Some(n) => n,
@@ -102,11 +229,7 @@ pub unsafe fn append_unique(mut p: *mut StrObj, extra: &str) -> *mut StrObj {
         p = q;
         (*p).cap = new_cap as u64;
     }
-    let bytes = p.add(1) as *mut u8;
-    std::ptr::copy_nonoverlapping(extra.as_ptr(), bytes.add(len), extra.len());
-    let chars = if extra.is_ascii() { extra.len() } else { extra.chars().count() };
-    (*p).byte_len = need as u64;
-    (*p).char_len += chars as u64;
+    push_bytes(p, extra, count_chars(extra, chars));
     p
 }
 
@@ -142,4 +265,40 @@ pub fn char_pos(s: &StrObj, b: usize) -> usize {
     } else {
         s.as_str()[..b].chars().count()
     }
+}
+
+/// Needles up to this many bytes are searched by scanning for their first byte and comparing
+/// the rest (at most this many byte compares per haystack position, so still linear); longer
+/// ones use the standard library's two-way search, whose set-up costs more than a short
+/// search.
+const SHORT_NEEDLE: usize = 8;
+
+/// Byte offset of the first occurrence of `needle` in `hay` (exactly `hay.find(needle)`).
+/// A byte-level match of valid UTF-8 in valid UTF-8 always starts on a char boundary (the
+/// needle's first byte is never a continuation byte), so byte search gives the same answer.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else { return Some(0) };
+    if n.len() > SHORT_NEEDLE {
+        return hay.find(needle);
+    }
+    let last = h.len().checked_sub(n.len())?;
+    let mut i = 0;
+    while i <= last {
+        i += if first.is_ascii() {
+            // `str::find(char)` of an ASCII char is the standard library's word-at-a-time
+            // memchr. `i` is a char boundary: 0, or just past an ASCII byte.
+            hay[i..].find(first as char)?
+        } else {
+            h[i..=last].iter().position(|&c| c == first)?
+        };
+        if i > last {
+            return None;
+        }
+        if &h[i + 1..i + n.len()] == rest {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }

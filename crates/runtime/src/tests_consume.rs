@@ -1,5 +1,6 @@
 //! Tests of `nyrt_add_consume`: in-place appends to unique strings, the copying fallback for
-//! shared ones, and that results and char-length caching match `nyrt_add`.
+//! shared ones and immortal literals, that results and char-length caching match `nyrt_add`,
+//! and the string building blocks (`alloc_concat`, `StrBuilder`, `find`, `format_int`).
 
 use crate::ops::{add, add_consume};
 use crate::rc::{ref_count, release, retain};
@@ -71,4 +72,83 @@ fn self_append_reads_before_writing() {
     assert_eq!(text(r), "abab");
     assert_eq!(char_len(r), 4);
     release(r);
+}
+
+#[test]
+fn immortal_literal_is_never_appended_to_or_freed() {
+    let lits = crate::string::Literals::new(["lit", "é"]);
+    let s = lits.get(0).unwrap();
+    let count = ref_count(s).unwrap();
+    assert_eq!(count, crate::value::IMMORTAL_REFCOUNT);
+    // `s = s + x` on a literal: a new string; the literal's (owned) reference is dropped.
+    let r = add_consume(s, NyValue::int(7), 0);
+    assert_ne!(r.payload, s.payload);
+    assert_eq!(text(r), "lit7");
+    assert_eq!(text(s), "lit");
+    assert_eq!(ref_count(s), Some(count - 1));
+    retain(s);
+    release(r);
+    let u = lits.get(1).unwrap();
+    assert_eq!(char_len(u), 1);
+    let r = add(u, u, 0);
+    assert_eq!((text(r), char_len(r)), ("éé".to_string(), 2));
+    release(r);
+    assert!(lits.get(2).is_none());
+}
+
+#[test]
+fn concatenation_counts_chars_of_every_piece() {
+    for (a, b) in [
+        (NyValue::str("ab"), NyValue::int(-12)),
+        (NyValue::str("é"), NyValue::str("ü!")),
+        (NyValue::int(i64::MIN), NyValue::str("x")),
+        (NyValue::str(""), NyValue::bool(false)),
+        (NyValue::str("f="), NyValue::float(1.5)),
+    ] {
+        let r = add(a, b, 0);
+        let want = format!("{}{}", text(a), text(b));
+        assert_eq!(text(r), want);
+        assert_eq!(char_len(r), want.chars().count());
+        // In place, from a unique copy of `a`.
+        let c = add_consume(NyValue::str(&text(a)), b, 0);
+        assert_eq!((text(c), char_len(c)), (want.clone(), want.chars().count()));
+        for v in [a, b, r, c] {
+            release(v);
+        }
+    }
+}
+
+#[test]
+fn format_int_matches_std() {
+    for i in [0, 7, -7, 10, 99, -100, 1234567890, i64::MAX, i64::MIN, i64::MIN + 1] {
+        assert_eq!(crate::display::format_int(i, &mut [0; 20]), i.to_string());
+    }
+}
+
+#[test]
+fn find_matches_std() {
+    let hays =
+        ["", "a", "aaab", "the quick brown fox", "éxé éé fox", "ab\u{10348}ab", "xxxxxxxxxy"];
+    let needles =
+        ["", "a", "ab", "aab", "fox", "é", "éé", "\u{10348}a", "xxy", "xxxxxxxxxy", "zzzzzzzzzzz"];
+    for h in hays {
+        for n in needles {
+            assert_eq!(crate::string::find(h, n), h.find(n), "{h:?}.find({n:?})");
+        }
+    }
+}
+
+#[test]
+fn builder_sizes_and_counts() {
+    let mut b = crate::string::StrBuilder::with_capacity(2);
+    for piece in ["ab", "ü", "", "long enough to force a reallocation"] {
+        b.push(piece, None);
+    }
+    b.push("é", Some(1));
+    let s = b.finish();
+    assert_eq!(text(s), "abülong enough to force a reallocationé");
+    assert_eq!(char_len(s), text(s).chars().count());
+    release(s);
+    // Dropping an unfinished builder frees its object.
+    drop(crate::string::StrBuilder::with_capacity(8));
 }

@@ -109,6 +109,15 @@ const _: () = assert!(std::mem::size_of::<Header>() == 16);
 pub const REFCOUNT_OFFSET: usize = 0;
 const _: () = assert!(std::mem::offset_of!(Header, rc) == REFCOUNT_OFFSET);
 
+/// The count of an immortal object (string literals; `nyash_mir::ir::layout::
+/// IMMORTAL_REFCOUNT`): no program adds or drops 2^62 references, so it never reaches 1 or 0.
+pub const IMMORTAL_REFCOUNT: i64 = 1 << 62;
+
+/// Byte offset of the type word (type id, flags, field count, box id) in every heap object
+/// (`nyash_mir::ir::layout::TYPE_WORD_OFFSET`).
+pub const TYPE_WORD_OFFSET: usize = 8;
+const _: () = assert!(std::mem::offset_of!(Header, type_id) == TYPE_WORD_OFFSET);
+
 impl Header {
     pub fn new(type_id: u8) -> Header {
         Header { rc: Cell::new(1), type_id, flags: Cell::new(0), nfields: 0, box_id: 0 }

@@ -1,18 +1,28 @@
-//! Read-only data objects: one per string literal, plus the runtime metadata blob.
+//! Data objects: one immortal String object per string literal (writable: compiled code and
+//! the runtime update its count in place), plus the read-only runtime metadata blob.
 
 use super::module_error;
 use cranelift_module::{DataDescription, DataId, Linkage, Module};
-use nyash_mir::{BackendError, Module as MirModule};
+use nyash_mir::{layout, BackendError, Module as MirModule};
 
-/// Declares and defines the string literals (indexed by `StrId`) and the metadata blob.
-/// Returns `(strings, metadata, metadata length)`.
+/// Declares and defines the string literal objects (indexed by `StrId`; the address of each
+/// is the payload of its `Const::Str`, see `layout::immortal_str_object`) and the metadata
+/// blob. Returns `(strings, metadata, metadata length)`.
 pub(super) fn define_data<M: Module>(
     module: &mut M,
     mir: &MirModule,
 ) -> Result<(Vec<DataId>, DataId, usize), BackendError> {
     let mut strings = Vec::with_capacity(mir.strings.len());
     for (i, s) in mir.strings.iter().enumerate() {
-        strings.push(define_bytes(module, &format!("__nyash_str.{i}"), s.as_bytes())?);
+        let name = format!("__nyash_str.{i}");
+        let id = module
+            .declare_data(&name, Linkage::Local, true, false)
+            .map_err(|e| module_error(None, e))?;
+        let mut desc = DataDescription::new();
+        desc.define(layout::immortal_str_object(s).into_boxed_slice());
+        desc.set_align(layout::OBJECT_ALIGN);
+        module.define_data(id, &desc).map_err(|e| module_error(None, e))?;
+        strings.push(id);
     }
     let meta_bytes = mir.runtime_metadata();
     let meta = define_bytes(module, "__nyash_meta", &meta_bytes)?;

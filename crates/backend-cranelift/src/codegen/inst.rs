@@ -182,18 +182,13 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let p = self.b.ins().iconst(types::I64, 0);
                 CVal::Two(t, p)
             }
+            // The literal's immortal String object (static data, see `data.rs`).
             Const::Str(id) => {
-                let (Some(&data), Some(s)) =
-                    (self.declared.strings.get(id.index()), self.mir.strings.get(id.index()))
-                else {
+                let Some(&data) = self.declared.strings.get(id.index()) else {
                     return Err(self.err(format!("unknown string literal {id}")));
                 };
-                let ptr = self.data_addr(data);
-                let len = self.b.ins().iconst(types::I64, s.len() as i64);
-                match self.call_rt(RtFn::StrNew, vec![ptr, len], SiteId(0))? {
-                    Some(v) => v,
-                    None => return Err(self.err("nyrt_str_new returns nothing")),
-                }
+                let t = self.b.ins().iconst(types::I64, tag::STR);
+                CVal::Two(t, self.data_addr(data))
             }
         })
     }

@@ -20,7 +20,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     pub(super) fn lower_inst(&mut self, inst: &Inst) -> CgResult<()> {
         let name = inst.result.map(value_name).unwrap_or_default();
         let produced = match &inst.kind {
-            InstKind::Const(c) => Some(self.constant(*c, &name)?),
+            InstKind::Const(c) => Some(self.constant(*c)?),
             InstKind::IntBin { op, a, b } => {
                 let (a, b) = (self.int(*a)?, self.int(*b)?);
                 Some(Val::I64(self.int_bin(*op, a, b, inst.site, &name)?))
@@ -234,14 +234,14 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         self.m.types.i64.const_int(x as u64, true)
     }
 
-    fn constant(&mut self, c: Const, name: &str) -> CgResult<Val<'ctx>> {
+    fn constant(&mut self, c: Const) -> CgResult<Val<'ctx>> {
         let t = self.m.types;
         Ok(match c {
             Const::Int(x) => Val::I64(self.i64_const(x)),
             Const::Float(x) => Val::F64(t.f64.const_float(x)),
             Const::Bool(b) => Val::Bool(t.i1.const_int(b as u64, false)),
             Const::Null => Val::Boxed(self.i64_const(tag::NULL), self.i64_const(0)),
-            Const::Str(id) => self.m.const_str(&self.builder, id, name)?,
+            Const::Str(id) => self.m.const_str(id)?,
         })
     }
 

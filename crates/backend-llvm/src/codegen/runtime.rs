@@ -12,7 +12,7 @@ use inkwell::values::UnnamedAddress;
 use inkwell::values::{
     BasicMetadataValueEnum, BasicValueEnum, FunctionValue, GlobalValue, IntValue,
 };
-use nyash_mir::{Repr, RtFn, SiteId, StrId};
+use nyash_mir::{layout, tag, Repr, RtFn, SiteId, StrId};
 
 impl<'a, 'ctx> ModuleCodegen<'a, 'ctx> {
     /// The external declaration of a runtime entry point (made on first use).
@@ -203,31 +203,29 @@ impl<'a, 'ctx> ModuleCodegen<'a, 'ctx> {
         Ok(builder.build_ptr_to_int(g.as_pointer_value(), self.types.i64, name)?)
     }
 
-    /// A fresh runtime string from literal `id`: `nyrt_str_new(ptr, len)`.
-    pub(crate) fn const_str(
-        &mut self,
-        builder: &Builder<'ctx>,
-        id: StrId,
-        name: &str,
-    ) -> CgResult<Val<'ctx>> {
-        let text = self
-            .mir
-            .strings
-            .get(id.index())
-            .ok_or_else(|| CgError(format!("string literal {id} does not exist")))?;
-        let len = text.len() as u64;
+    /// Literal `id`'s String: the address of its immortal object, a private writable global
+    /// laid out by `layout::immortal_str_object` (compiled code and the runtime update its
+    /// count in place, so it cannot be constant).
+    pub(crate) fn const_str(&mut self, id: StrId) -> CgResult<Val<'ctx>> {
         let global = match self.str_globals.get(&id) {
             Some(&g) => g,
             None => {
-                let g = self.bytes_global(text.as_bytes(), &format!("str.{}", id.0));
+                let text = self
+                    .mir
+                    .strings
+                    .get(id.index())
+                    .ok_or_else(|| CgError(format!("string literal {id} does not exist")))?;
+                let init = self.ctx.const_string(&layout::immortal_str_object(text), false);
+                let g = self.module.add_global(init.get_type(), None, &format!("str.{}", id.0));
+                g.set_initializer(&init);
+                g.set_linkage(Linkage::Private);
+                g.set_alignment(layout::OBJECT_ALIGN as u32);
                 self.str_globals.insert(id, g);
                 g
             }
         };
-        let ptr = self.global_addr(builder, global, "")?;
-        let len = self.types.i64.const_int(len, false);
-        self.rt_call(builder, RtFn::StrNew, &[Val::I64(ptr), Val::I64(len)], SiteId(0), name)?
-            .ok_or_else(|| CgError("nyrt_str_new returned nothing".into()))
+        let ptr = global.as_pointer_value().const_to_int(self.types.i64);
+        Ok(Val::Boxed(self.types.i64.const_int(tag::STR as u64, false), ptr))
     }
 
     /// `nyrt_init(argc, argv, meta_ptr, meta_len)` with `Module::runtime_metadata()` as data.

@@ -34,7 +34,9 @@
 //!    release immediately after the add (the assignment drops the old value right after
 //!    evaluating the new one); legalization fuses a runtime `+` followed by the release of its
 //!    left operand into `nyrt_add_consume`, which takes over that reference and appends in
-//!    place when the String is unique. Numeric `+` stays an inline `IntBin`/`FloatBin`.
+//!    place when the String is unique. It also fuses a String operand's release found later
+//!    in the block, as in a chain `x = x + a + b` or `t1 + t2` on temporaries (see
+//!    `legalize::consume_plan`). Numeric `+` stays an inline `IntBin`/`FloatBin`.
 
 use super::FuncBuilder;
 use crate::ir::*;

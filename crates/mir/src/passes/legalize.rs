@@ -125,9 +125,10 @@ impl Lx<'_> {
         }
     }
 
-    /// Legalizes `a op b`. `release_a_next`: the next instruction is `Release(a)`; for a
-    /// runtime `+` the two are then fused into `nyrt_add_consume` (which takes over the
-    /// reference to `a`) and true is returned: the caller must drop that `Release`.
+    /// Legalizes `a op b`. `release_a_next`: a `Release(a)` may be fused with it (see
+    /// [`consume_plan`]); for a runtime `+` the two are then fused into `nyrt_add_consume`
+    /// (which takes over the reference to `a`) and true is returned: the caller must drop
+    /// that `Release`.
     fn binary(
         &mut self,
         op: BinOp,
@@ -278,6 +279,50 @@ impl Lx<'_> {
     }
 }
 
+/// How far (in generic instructions) `consume_plan` looks for the `Release` of a `+` operand.
+const CONSUME_WINDOW: usize = 64;
+
+/// For each `a + b` (index into `insts`, one generic block) whose left operand's reference
+/// may be handed to `nyrt_add_consume`: the index of the `Release(a)` that then goes away.
+///
+/// `x = x + e` lowers to `r = x + e; Release(x)`, but a chain `line = line + i + ";"` (or
+/// any `+` on a temporary) puts the `Release` after later instructions: `t = line + i;
+/// r = t + ";"; Release(line); Release(t)`. Fusing is sound when `Release(a)` is the first
+/// instruction after the `+` that mentions `a` at all (nothing between uses the reference the
+/// runtime takes over) and moving that release earlier is unobservable: it is the very next
+/// instruction, or `a` is a String (no `fini` can run; an object that another holder keeps
+/// alive has count > 1, so the runtime copies instead of appending in place).
+fn consume_plan(f: &Function, insts: &[Inst]) -> HashMap<usize, usize> {
+    let mut plan = HashMap::new();
+    for (i, inst) in insts.iter().enumerate() {
+        let InstKind::Binary { op: BinOp::Add, a, b } = inst.kind else { continue };
+        if a == b || !f.ty(a).is_counted() {
+            continue;
+        }
+        let end = insts.len().min(i + 1 + CONSUME_WINDOW);
+        for (j, later) in insts.iter().enumerate().take(end).skip(i + 1) {
+            if !mentions(&later.kind, a) {
+                continue;
+            }
+            if matches!(later.kind, InstKind::Release(x) if x == a)
+                && (j == i + 1 || f.ty(a) == Type::Str)
+            {
+                plan.insert(i, j);
+            }
+            break;
+        }
+    }
+    plan
+}
+
+/// True when `kind` has `v` as an operand.
+fn mentions(kind: &InstKind, v: ValueId) -> bool {
+    let mut hit = false;
+    let mut kind = kind.clone();
+    super::for_each_operand_mut(&mut kind, |o| hit |= *o == v);
+    hit
+}
+
 fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
     let ret = f.ret;
     let mut lx = Lx {
@@ -294,17 +339,22 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
         lx.cur = bi;
         lx.out = Vec::with_capacity(insts.len());
         lx.non_null.clear();
-        let mut insts = insts.into_iter().peekable();
-        while let Some(inst) = insts.next() {
+        let fuse = consume_plan(lx.f, &insts);
+        let mut fused = vec![false; insts.len()];
+        for (k, inst) in insts.into_iter().enumerate() {
+            if fused[k] {
+                continue;
+            }
             lx.site = inst.site;
             let res = inst.result;
             let res_ty = res.map(|r| lx.ty(r)).unwrap_or(Type::Dyn);
             match inst.kind {
                 InstKind::Binary { op, a, b } => {
-                    let next = insts.peek().map(|i| &i.kind);
-                    let release_a_next = matches!(next, Some(InstKind::Release(x)) if *x == a);
-                    if lx.binary(op, a, b, res, res_ty, release_a_next) {
-                        insts.next();
+                    let release = fuse.get(&k).copied();
+                    if lx.binary(op, a, b, res, res_ty, release.is_some()) {
+                        if let Some(j) = release {
+                            fused[j] = true;
+                        }
                     }
                 }
                 InstKind::Unary { op: UnOp::Neg, a } => match lx.ty(a) {

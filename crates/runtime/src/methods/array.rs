@@ -4,9 +4,10 @@
 
 use super::{Call, Method};
 use crate::array::ArrayObj;
-use crate::display::{to_display_string, write_display};
+use crate::display::{to_display_string, with_display};
 use crate::ops::values_equal;
 use crate::rc::{release, release_all, retain};
+use crate::string::StrBuilder;
 use crate::value::{type_name, view, NyValue, V};
 use std::cmp::Ordering;
 
@@ -77,17 +78,28 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             NyValue::int(pos.map(|p| p as i64).unwrap_or(-1))
         }
         (Method::Join, 1) => {
-            let sep = c.str(0).as_str().to_string();
+            // The caller's reference keeps `sep` alive; `snapshot` keeps the items alive
+            // while a user `toString` runs (it may change the array).
+            let sep = c.str(0);
             let items = a.snapshot();
-            let mut out = String::new();
+            // Exact size when every item is a String (the usual case), else a lower bound.
+            let strs: usize = items
+                .iter()
+                .map(|x| match view(*x) {
+                    V::Str(s) => s.as_str().len(),
+                    _ => 0,
+                })
+                .fold(0, usize::saturating_add);
+            let seps = sep.as_str().len().saturating_mul(items.len().saturating_sub(1));
+            let mut out = StrBuilder::with_capacity(strs.saturating_add(seps));
             for (i, x) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(&sep);
+                    out.push(sep.as_str(), Some(sep.char_len()));
                 }
-                write_display(&mut out, *x);
+                with_display(*x, |t, chars| out.push(t, chars));
             }
             release_all(items);
-            NyValue::str(&out)
+            out.finish()
         }
         (Method::Slice, 1 | 2) => {
             let n = a.len();

@@ -1,9 +1,9 @@
 //! String methods (LANGUAGE.md §6). Positions and lengths count Unicode scalar values.
 
 use super::{Call, Method};
-use crate::display::to_display_string;
-use crate::string::{byte_offset, char_pos, StrObj};
-use crate::value::NyValue;
+use crate::display::with_display;
+use crate::string::{alloc_concat, byte_offset, char_pos, find, StrObj};
+use crate::value::{tag, NyValue};
 
 /// Largest string `repeat` may build, in bytes; beyond this it is a runtime error rather than
 /// an allocation failure.
@@ -25,17 +25,18 @@ pub(super) fn call(s: &'static StrObj, m: Method, c: &Call) -> NyValue {
                 return NyValue::str("");
             }
             let (ba, bb) = (byte_offset(s, a), byte_offset(s, b));
-            NyValue::str(&t[ba..bb])
+            // The piece has exactly `b - a` characters: no need to count them again.
+            NyValue::new(tag::STR, alloc_concat(&[(&t[ba..bb], Some(b - a))]) as i64)
         }
         (Method::IndexOf, 1) => {
             let needle = c.str(0).as_str();
-            NyValue::int(t.find(needle).map(|b| char_pos(s, b) as i64).unwrap_or(-1))
+            NyValue::int(find(t, needle).map(|b| char_pos(s, b) as i64).unwrap_or(-1))
         }
         (Method::IndexOf, 2) => {
             let needle = c.str(0).as_str();
             let from = clamp(c.int(1), s.char_len());
             let off = byte_offset(s, from);
-            NyValue::int(t[off..].find(needle).map(|b| char_pos(s, off + b) as i64).unwrap_or(-1))
+            NyValue::int(find(&t[off..], needle).map(|b| char_pos(s, off + b) as i64).unwrap_or(-1))
         }
         (Method::LastIndexOf, 1) => {
             let needle = c.str(0).as_str();
@@ -51,9 +52,10 @@ pub(super) fn call(s: &'static StrObj, m: Method, c: &Call) -> NyValue {
         }
         // `concat` appends the display form of any value (including `null`, shown as "null").
         (Method::Concat, 1) => {
-            let mut out = t.to_string();
-            out.push_str(&to_display_string(c.args[0]));
-            NyValue::str(&out)
+            let p = with_display(c.args[0], |u, chars| {
+                alloc_concat(&[(t, Some(s.char_len())), (u, chars)])
+            });
+            NyValue::new(tag::STR, p as i64)
         }
         (Method::Split, 1) => {
             let sep = c.str(0).as_str();
