@@ -1,9 +1,9 @@
 //! Memory tests: each `memory/*.nyash` program builds and drops millions of short-lived heap
-//! values (strings, user-box instances) on every mode, and its peak RSS must not grow with the
+//! values (strings, user-box instances, MapBox keys and values) on every mode, and its peak RSS must not grow with the
 //! number of iterations — a leak of even one small object per iteration fails.
 //!
-//! Each program takes its iteration count as `args[0]` (10 M strings / 1 M instances on the
-//! native modes; the runtime and VM are optimized even in dev builds). A trial runs it twice: with a
+//! Each program takes its iteration count as `args[0]` (10 M strings / 1 M instances / 1 M map
+//! rounds on the native modes; the runtime and VM are optimized even in dev builds). A trial runs it twice: with a
 //! tenth of the count (the baseline: startup, code generation, the runtime, and a tenth of any
 //! leak) and with the full count; the test asserts that the peak RSS grows by less than
 //! `MAX_GROWTH_KB` between the two, and that the output is right. Comparing against a
@@ -43,6 +43,7 @@ struct Workload {
 const WORKLOADS: &[Workload] = &[
     Workload { file: "strings.nyash", counts: (10_000_000, 2_000_000), expected: strings },
     Workload { file: "boxes.nyash", counts: (1_000_000, 1_000_000), expected: boxes },
+    Workload { file: "maps.nyash", counts: (1_000_000, 1_000_000), expected: maps },
 ];
 
 /// The program text both workloads build their strings from.
@@ -62,6 +63,12 @@ fn strings(n: u64) -> String {
 fn boxes(n: u64) -> String {
     let total: u64 = (0..n).map(|i| PREFIX.len() as u64 + digits(i)).sum();
     format!("{total}\n{n}\n")
+}
+
+/// Every key is found right after it is set; the map was just replaced (counts are multiples
+/// of 1000).
+fn maps(n: u64) -> String {
+    format!("{n}\n0\n")
 }
 
 fn main() {

@@ -294,26 +294,18 @@ impl<'m> Interp<'m> {
             }
             InstKind::RtCall { func, args } => self.rt_call(f, base, *func, args, site)?,
             InstKind::DynMethodCall { recv, method, args } => {
+                let name = self.module.symbols.get(method.index()).map_or("", |s| s.as_str());
+                let sym = method.0 as i64;
                 let r = self.get(base, *recv);
-                let mut buf = [NyValue::NULL; 8];
-                let heap: Vec<NyValue>;
-                let argv: &[NyValue] = if args.len() <= buf.len() {
-                    for (slot, a) in buf.iter_mut().zip(args) {
-                        *slot = self.get(base, *a);
+                match RtFn::direct_method(f.ty(*recv), name, args.len()) {
+                    // Like the native backends: receiver, arguments, then the method symbol.
+                    Some(direct) => {
+                        let k = self.get(base, args[0]);
+                        let v = args.get(1).map_or(NyValue::NULL, |v| self.get(base, *v));
+                        direct_method(f, direct, r, k, v, sym, site)?
                     }
-                    &buf[..args.len()]
-                } else {
-                    heap = args.iter().map(|a| self.get(base, *a)).collect();
-                    &heap
-                };
-                rt::nyrt_call_method(
-                    r.tag,
-                    r.payload,
-                    method.0 as i64,
-                    argv.as_ptr() as i64,
-                    argv.len() as i64,
-                    site,
-                )
+                    None => self.dyn_method_call(base, r, sym, args, site),
+                }
             }
             InstKind::InitRuntime { argc, argv } => {
                 let (c, v) = (self.get(base, *argc).payload, self.get(base, *argv).payload);
@@ -380,6 +372,29 @@ impl<'m> Interp<'m> {
         }
     }
 
+    /// `nyrt_call_method` with the arguments copied to a buffer.
+    fn dyn_method_call(
+        &self,
+        base: usize,
+        r: NyValue,
+        sym: i64,
+        args: &[ValueId],
+        site: i64,
+    ) -> NyValue {
+        let mut buf = [NyValue::NULL; 8];
+        let heap: Vec<NyValue>;
+        let argv: &[NyValue] = if args.len() <= buf.len() {
+            for (slot, a) in buf.iter_mut().zip(args) {
+                *slot = self.get(base, *a);
+            }
+            &buf[..args.len()]
+        } else {
+            heap = args.iter().map(|a| self.get(base, *a)).collect();
+            &heap
+        };
+        rt::nyrt_call_method(r.tag, r.payload, sym, argv.as_ptr() as i64, argv.len() as i64, site)
+    }
+
     /// A runtime entry point, with arguments marshalled per `RtFn::signature`.
     fn rt_call(
         &mut self,
@@ -443,6 +458,10 @@ impl<'m> Interp<'m> {
                 let (r, sym, ptr, argc) = (a(0), a(1), a(2), a(3));
                 rt::nyrt_call_method(r.tag, r.payload, sym.payload, ptr.payload, argc.payload, site)
             }
+            RtFn::MapGet | RtFn::MapHas => {
+                direct_method(f, func, a(0), a(1), NyValue::NULL, a(2).payload, site)?
+            }
+            RtFn::MapSet => direct_method(f, func, a(0), a(1), a(2), a(3).payload, site)?,
             RtFn::ErrorDivZero => rt::nyrt_error_div_zero(site),
             RtFn::Error => {
                 let m = a(0);
@@ -488,4 +507,25 @@ impl<'m> Interp<'m> {
             }
         })
     }
+}
+
+/// A direct method entry point (`RtFn::direct_method`): receiver `r`, key `k`, value `v`
+/// (`set` only), method symbol `sym`.
+fn direct_method(
+    f: &Function,
+    func: RtFn,
+    r: NyValue,
+    k: NyValue,
+    v: NyValue,
+    sym: i64,
+    site: i64,
+) -> R<NyValue> {
+    Ok(match func {
+        RtFn::MapGet => rt::nyrt_map_get(r.tag, r.payload, k.tag, k.payload, sym, site),
+        RtFn::MapHas => rt::nyrt_map_has(r.tag, r.payload, k.tag, k.payload, sym, site),
+        RtFn::MapSet => {
+            rt::nyrt_map_set(r.tag, r.payload, k.tag, k.payload, v.tag, v.payload, sym, site)
+        }
+        _ => return Err(internal(f, format!("{} is not a method entry point", func.name()))),
+    })
 }

@@ -7,7 +7,7 @@
 //! returned as a `#[repr(C)]` pair, i.e. in RAX:RDX on x86-64). Floats never cross the ABI
 //! except as the payload bits of a Boxed value.
 
-use crate::ir::Repr;
+use crate::ir::{Repr, Type};
 
 macro_rules! rt_fns {
     ($( $variant:ident = $name:literal ( $($p:ident),* ) -> $ret:tt , site = $site:literal ; )*) => {
@@ -59,6 +59,21 @@ impl RtFn {
     }
 }
 
+impl RtFn {
+    /// The direct entry point every backend calls instead of `nyrt_call_method` for a
+    /// `DynMethodCall` of builtin method `name` with `argc` arguments on a receiver of static
+    /// type `recv`, if there is one. Its parameters are the receiver, the arguments, then the
+    /// method's symbol id (and the site); its result is the method's (Boxed, owned).
+    pub fn direct_method(recv: Type, name: &str, argc: usize) -> Option<RtFn> {
+        match (recv, name, argc) {
+            (Type::Map, "get", 1) => Some(RtFn::MapGet),
+            (Type::Map, "has", 1) => Some(RtFn::MapHas),
+            (Type::Map, "set", 2) => Some(RtFn::MapSet),
+            _ => None,
+        }
+    }
+}
+
 /// Parameters (in order, before the optional site), result, and whether a trailing `site: i64`
 /// argument is passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +112,13 @@ rt_fns! {
     Truthy = "nyrt_truthy"(Boxed) -> Bool, site = true;
     // recv, sym, args_ptr, argc (used by `DynMethodCall`, never by `RtCall`).
     CallMethod = "nyrt_call_method"(Boxed, I64, I64, I64) -> Boxed, site = true;
+    // Direct entry points for hot builtin methods on a receiver of static type Map: recv,
+    // key[, value], method sym. Same results and errors as `nyrt_call_method` with that sym
+    // (they fall back to it for anything but a MapBox receiver with an Int/String key).
+    // Chosen by the backends for `DynMethodCall`s, see `RtFn::direct_method`.
+    MapGet = "nyrt_map_get"(Boxed, Boxed, I64) -> Boxed, site = true;
+    MapHas = "nyrt_map_has"(Boxed, Boxed, I64) -> Boxed, site = true;
+    MapSet = "nyrt_map_set"(Boxed, Boxed, Boxed, I64) -> Boxed, site = true;
     // Errors raised by inline code (never returns).
     // Note: float remainder is `nyrt_fmod(f64, f64) -> f64`, outside this table because it
     // takes floats; native backends call it directly for `FloatBin Rem`.

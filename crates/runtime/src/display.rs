@@ -64,20 +64,16 @@ pub fn write_display(out: &mut String, v: NyValue) {
             }
             out.push('{');
             let entries = m.snapshot();
-            for (i, (k, val)) in entries.iter().enumerate() {
+            for (i, e) in entries.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                match k {
-                    crate::map::MapKey::Int(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    crate::map::MapKey::Str(s) => out.push_str(s),
-                }
+                // Keys are Ints or Strings: their display form is the number or the text.
+                write_display(out, e.key);
                 out.push_str(": ");
-                write_display(out, *val);
+                write_display(out, e.value);
             }
-            release_all(entries.into_iter().map(|e| e.1));
+            crate::map::release_entries(entries);
             out.push('}');
             leave();
         }

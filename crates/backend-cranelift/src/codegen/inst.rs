@@ -106,7 +106,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
             InstKind::DynMethodCall { recv, method, args } => {
                 match self.array_fast_path(*recv, *method, args, site)? {
                     Some(v) => v,
-                    None => self.dyn_method_call(*recv, method.0, args, site)?,
+                    None => self.method_call(*recv, method.0, args, site)?,
                 }
             }
             InstKind::InitRuntime { argc, argv } => {
@@ -379,6 +379,32 @@ impl<M: Module> FnLowering<'_, '_, M> {
             Repr::Bool => CVal::One(self.b.ins().icmp_imm_s(IntCC::NotEqual, results[0], 0)),
             Repr::Boxed => CVal::Two(results[0], results[1]),
         }))
+    }
+
+    /// A method call through the runtime: its direct entry point for this receiver type and
+    /// method (`RtFn::direct_method`: receiver, arguments, symbol), else `nyrt_call_method`.
+    fn method_call(
+        &mut self,
+        recv: ValueId,
+        sym: u32,
+        args: &[ValueId],
+        site: SiteId,
+    ) -> Result<CVal, BackendError> {
+        let name = self.mir.symbols.get(sym as usize).map_or("", |s| s.as_str());
+        let Some(direct) = RtFn::direct_method(self.func.ty(recv), name, args.len()) else {
+            return self.dyn_method_call(recv, sym, args, site);
+        };
+        let (rt, rp) = self.pair(recv)?;
+        let mut words = vec![rt, rp];
+        for &a in args {
+            let (t, p) = self.pair(a)?;
+            words.extend([t, p]);
+        }
+        words.push(self.b.ins().iconst(types::I64, sym as i64));
+        match self.call_rt(direct, words, site)? {
+            Some(v) => Ok(v),
+            None => Err(self.err(format!("{} returns nothing", direct.name()))),
+        }
     }
 
     /// `nyrt_call_method(recv.tag, recv.payload, sym, args_ptr, argc, site)`, with the

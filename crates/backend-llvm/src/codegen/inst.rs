@@ -94,7 +94,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             InstKind::DynMethodCall { recv, method, args } => {
                 match self.array_fast_path(*recv, *method, args, inst.site, &name)? {
                     Some(v) => Some(v),
-                    None => Some(self.dyn_method_call(*recv, method.0, args, inst.site, &name)?),
+                    None => Some(self.method_call(*recv, method.0, args, inst.site, &name)?),
                 }
             }
             InstKind::InitRuntime { argc, argv } => {
@@ -436,6 +436,30 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 )))
             }
         }))
+    }
+
+    /// A method call through the runtime: its direct entry point for this receiver type and
+    /// method (`RtFn::direct_method`: receiver, arguments, symbol), else `nyrt_call_method`.
+    fn method_call(
+        &mut self,
+        recv: ValueId,
+        sym: u32,
+        args: &[ValueId],
+        site: SiteId,
+        name: &str,
+    ) -> CgResult<Val<'ctx>> {
+        let method = self.m.mir.symbols.get(sym as usize).map_or("", |s| s.as_str());
+        let Some(direct) = RtFn::direct_method(self.f.ty(recv), method, args.len()) else {
+            return self.dyn_method_call(recv, sym, args, site, name);
+        };
+        let mut vals = vec![self.val(recv)?];
+        for &a in args {
+            vals.push(self.val(a)?);
+        }
+        vals.push(Val::I64(self.i64_const(sym as i64)));
+        self.m
+            .rt_call(&self.builder, direct, &vals, site, name)?
+            .ok_or_else(|| CgError(format!("{} returned nothing", direct.name())))
     }
 
     /// Stores the argument pairs into the function's call buffer and calls

@@ -5,6 +5,8 @@
 mod array;
 mod console;
 mod map;
+
+pub use map::{nyrt_map_get, nyrt_map_has, nyrt_map_set};
 mod math;
 mod number;
 mod string;
