@@ -274,6 +274,12 @@ impl<'m> Interp<'m> {
                 })
             }
             InstKind::IntNeg(a) => NyValue::int(self.get(base, *a).payload.wrapping_neg()),
+            InstKind::FloatUnary { op, a } => {
+                NyValue::float(op.apply(f64::from_bits(self.get(base, *a).payload as u64)))
+            }
+            InstKind::FloatToInt(a) => {
+                NyValue::int(f64::from_bits(self.get(base, *a).payload as u64) as i64)
+            }
             InstKind::FloatNeg(a) => {
                 NyValue::float(-f64::from_bits(self.get(base, *a).payload as u64))
             }

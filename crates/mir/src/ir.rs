@@ -414,6 +414,47 @@ pub enum FloatOp {
     Rem,
 }
 
+/// One-operand Float functions that match the runtime's Float methods bit for bit
+/// (`sqrt`, `abs`, `floor`, `ceil`; Rust's `round` rounds half away from zero, which no
+/// backend has as one instruction, so it stays a method call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FloatFn {
+    Sqrt,
+    Abs,
+    Floor,
+    Ceil,
+}
+
+impl FloatFn {
+    /// The Float method this is, by name (arity 0).
+    pub fn from_method(name: &str) -> Option<FloatFn> {
+        Some(match name {
+            "sqrt" => FloatFn::Sqrt,
+            "abs" => FloatFn::Abs,
+            "floor" => FloatFn::Floor,
+            "ceil" => FloatFn::Ceil,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            FloatFn::Sqrt => "sqrt",
+            FloatFn::Abs => "abs",
+            FloatFn::Floor => "floor",
+            FloatFn::Ceil => "ceil",
+        }
+    }
+    /// The function itself (the VM's implementation and the reference for the others).
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            FloatFn::Sqrt => x.sqrt(),
+            FloatFn::Abs => x.abs(),
+            FloatFn::Floor => x.floor(),
+            FloatFn::Ceil => x.ceil(),
+        }
+    }
+}
+
 /// Comparisons. For floats all are ordered except `Ne`, which is true when unordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CmpOp {
@@ -458,6 +499,14 @@ pub enum InstKind {
     /// Wrapping negation, int → int.
     IntNeg(ValueId),
     FloatNeg(ValueId),
+    /// float → float: `sqrt`, `abs`, `floor`, `ceil` (the Float methods, inline).
+    FloatUnary {
+        op: FloatFn,
+        a: ValueId,
+    },
+    /// float → int truncating toward zero, saturating at the i64 range, NaN → 0 (Rust `as`;
+    /// the Float `toInteger()` method).
+    FloatToInt(ValueId),
     BoolNot(ValueId),
     /// Boxed → bool: is the value `null` (tag `tag::NULL`)? Guards the typed fast path of an
     /// operation on a `T-or-null` value; the `null` side takes the generic path, which raises
@@ -598,6 +647,8 @@ impl InstKind {
             | Binary { a, b, .. } => vec![*a, *b],
             IntNeg(a)
             | FloatNeg(a)
+            | FloatUnary { a, .. }
+            | FloatToInt(a)
             | BoolNot(a)
             | IsNull(a)
             | IntToFloat(a)

@@ -2,7 +2,7 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    infer_types, inline, legalize, remove_unreachable_blocks, simplify, specialize,
+    forward_fields, infer_types, inline, legalize, remove_unreachable_blocks, simplify, specialize,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -33,18 +33,20 @@ pub struct Passes {
     pub specialize: bool,
     /// Inline small direct calls (`passes::inline`).
     pub inline: bool,
+    /// Forward known field values to later loads (`passes::forward_fields`).
+    pub forward: bool,
 }
 
 impl Default for Passes {
     fn default() -> Self {
-        Passes { specialize: true, inline: true }
+        Passes { specialize: true, inline: true, forward: true }
     }
 }
 
 impl Passes {
-    /// Neither specialization nor inlining.
+    /// No specialization, inlining or forwarding.
     pub fn none() -> Self {
-        Passes { specialize: false, inline: false }
+        Passes { specialize: false, inline: false, forward: false }
     }
 }
 
@@ -84,6 +86,13 @@ pub fn compile_with(
         simplify(&mut m);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after inlining", e))?;
+        }
+    }
+    if passes.forward {
+        forward_fields(&mut m);
+        simplify(&mut m);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after field forwarding", e))?;
         }
     }
     Ok((m, warnings))

@@ -123,6 +123,8 @@ pub fn inst_text(m: &Module, k: &InstKind) -> String {
         FloatCmp { op, a, b } => format!("fcmp {} {a}, {b}", cmp_name(*op)),
         IntNeg(a) => format!("ineg {a}"),
         FloatNeg(a) => format!("fneg {a}"),
+        FloatUnary { op, a } => format!("f{} {a}", op.name()),
+        FloatToInt(a) => format!("ftoi {a}"),
         BoolNot(a) => format!("not {a}"),
         IsNull(a) => format!("isnull {a}"),
         IntToFloat(a) => format!("itof {a}"),

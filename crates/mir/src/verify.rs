@@ -276,6 +276,14 @@ fn check_inst(
             want_operand(err, *a, Type::Int);
             want_result(err, Some(Type::Int));
         }
+        FloatUnary { a, .. } => {
+            want_operand(err, *a, Type::Float);
+            want_result(err, Some(Type::Float));
+        }
+        FloatToInt(a) => {
+            want_operand(err, *a, Type::Float);
+            want_result(err, Some(Type::Int));
+        }
         FloatNeg(a) => {
             want_operand(err, *a, Type::Float);
             want_result(err, Some(Type::Float));

@@ -9,8 +9,8 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind};
 use cranelift_module::Module;
 use nyash_mir::{
-    layout, tag, BackendError, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId,
-    ValueId,
+    layout, tag, BackendError, CmpOp, Const, FloatFn, FloatOp, Inst, InstKind, IntOp, Repr, RtFn,
+    SiteId, ValueId,
 };
 
 impl<M: Module> FnLowering<'_, '_, M> {
@@ -54,6 +54,20 @@ impl<M: Module> FnLowering<'_, '_, M> {
             InstKind::FloatNeg(a) => {
                 let a = self.one(*a)?;
                 CVal::One(self.b.ins().fneg(a))
+            }
+            InstKind::FloatUnary { op, a } => {
+                let a = self.one(*a)?;
+                CVal::One(match op {
+                    FloatFn::Sqrt => self.b.ins().sqrt(a),
+                    FloatFn::Abs => self.b.ins().fabs(a),
+                    FloatFn::Floor => self.b.ins().floor(a),
+                    FloatFn::Ceil => self.b.ins().ceil(a),
+                })
+            }
+            // Saturating, NaN → 0: exactly Rust's `as`.
+            InstKind::FloatToInt(a) => {
+                let a = self.one(*a)?;
+                CVal::One(self.b.ins().fcvt_to_sint_sat(types::I64, a))
             }
             InstKind::BoolNot(a) => {
                 let a = self.one(*a)?;

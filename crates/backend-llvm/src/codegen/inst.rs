@@ -13,7 +13,8 @@ use inkwell::values::{
 };
 use inkwell::{FloatPredicate, IntPredicate};
 use nyash_mir::{
-    layout, tag, CmpOp, Const, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, Type, ValueId,
+    layout, tag, CmpOp, Const, FloatFn, FloatOp, Inst, InstKind, IntOp, Repr, RtFn, SiteId, Type,
+    ValueId,
 };
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
@@ -43,6 +44,27 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             }
             InstKind::FloatNeg(a) => {
                 Some(Val::F64(self.builder.build_float_neg(self.float(*a)?, &name)?))
+            }
+            InstKind::FloatUnary { op, a } => {
+                let x = self.float(*a)?;
+                let intrinsic = match op {
+                    FloatFn::Sqrt => "llvm.sqrt",
+                    FloatFn::Abs => "llvm.fabs",
+                    FloatFn::Floor => "llvm.floor",
+                    FloatFn::Ceil => "llvm.ceil",
+                };
+                let f64t = self.m.types.f64;
+                let r =
+                    self.m.call_intrinsic(&self.builder, intrinsic, &[f64t.into()], &[x.into()])?;
+                Some(Val::F64(r.into_float_value()))
+            }
+            // Saturating, NaN → 0: exactly Rust's `as`.
+            InstKind::FloatToInt(a) => {
+                let x = self.float(*a)?;
+                let types = [self.m.types.i64.into(), self.m.types.f64.into()];
+                let r =
+                    self.m.call_intrinsic(&self.builder, "llvm.fptosi.sat", &types, &[x.into()])?;
+                Some(Val::I64(r.into_int_value()))
             }
             InstKind::BoolNot(a) => Some(Val::Bool(self.builder.build_not(self.bool(*a)?, &name)?)),
             InstKind::IsNull(a) => {

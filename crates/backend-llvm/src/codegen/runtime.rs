@@ -162,6 +162,25 @@ impl<'a, 'ctx> ModuleCodegen<'a, 'ctx> {
         Ok(())
     }
 
+    /// Calls the overloaded LLVM intrinsic `name` specialized to `types`.
+    pub(crate) fn call_intrinsic(
+        &mut self,
+        builder: &Builder<'ctx>,
+        name: &str,
+        types: &[inkwell::types::BasicTypeEnum<'ctx>],
+        args: &[inkwell::values::BasicMetadataValueEnum<'ctx>],
+    ) -> CgResult<inkwell::values::BasicValueEnum<'ctx>> {
+        let intrinsic = inkwell::intrinsics::Intrinsic::find(name)
+            .ok_or_else(|| CgError(format!("LLVM has no {name} intrinsic")))?;
+        let decl = intrinsic
+            .get_declaration(&self.module, types)
+            .ok_or_else(|| CgError(format!("cannot declare {name}")))?;
+        llvm14::call(builder, decl, args, "")?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| CgError(format!("{name} returned nothing")))
+    }
+
     /// `llvm.trap()` + `unreachable` for a MIR `Unreachable` terminator.
     pub(crate) fn trap(&mut self, builder: &Builder<'ctx>) -> CgResult<()> {
         let trap = match self.trap {

@@ -335,10 +335,13 @@ fn step_function(m: &Module, cx: &Cx, fi: usize, st: &mut State) -> bool {
                 }
                 InstKind::ToDyn(_) => Some(Type::Dyn),
                 InstKind::FromDyn { to, .. } => Some(*to),
-                InstKind::IntBin { .. } | InstKind::IntNeg(_) => Some(Type::Int),
-                InstKind::FloatBin { .. } | InstKind::FloatNeg(_) | InstKind::IntToFloat(_) => {
-                    Some(Type::Float)
+                InstKind::IntBin { .. } | InstKind::IntNeg(_) | InstKind::FloatToInt(_) => {
+                    Some(Type::Int)
                 }
+                InstKind::FloatBin { .. }
+                | InstKind::FloatNeg(_)
+                | InstKind::FloatUnary { .. }
+                | InstKind::IntToFloat(_) => Some(Type::Float),
                 InstKind::RtCall { func, args } => Some(match func {
                     RtFn::NewArray => Type::Array(
                         inst.result

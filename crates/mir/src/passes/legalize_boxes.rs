@@ -22,6 +22,8 @@ pub(super) struct ModuleFacts {
     pub slots: HashMap<(BoxId, SymId), u32>,
     /// Per box, the inferred type of each slot (`BoxDef::field_types`).
     pub field_types: Vec<Vec<Type>>,
+    /// Method names by symbol.
+    pub symbols: Vec<String>,
 }
 
 impl ModuleFacts {
@@ -46,6 +48,7 @@ impl ModuleFacts {
             table: DispatchTable::new(m),
             slots,
             field_types: m.boxes.iter().map(|b| b.field_types.clone()).collect(),
+            symbols: m.symbols.clone(),
         }
     }
 
@@ -270,6 +273,7 @@ impl Lx<'_> {
             Dispatch::Direct(f) => {
                 self.call_method(mx, f, recv, &args, res);
             }
+            Dispatch::Dynamic if args.is_empty() && self.number_method(mx, recv, method, res) => {}
             Dispatch::Dynamic => {
                 let r = self.boxed(recv);
                 let args = args.into_iter().map(|a| self.boxed(a)).collect();
@@ -315,6 +319,30 @@ impl Lx<'_> {
             }
             Dispatch::Switch(cands) => self.type_switch(mx, recv, method, args, res, cands),
         }
+    }
+
+    /// The numeric methods that are one machine operation (`Float.sqrt()`, `.toInteger()`,
+    /// `Int.toFloat()`, …) as that operation; false when `recv.method()` is not one.
+    fn number_method(
+        &mut self,
+        mx: &ModuleFacts,
+        recv: ValueId,
+        method: SymId,
+        res: Option<ValueId>,
+    ) -> bool {
+        let Some(name) = mx.symbols.get(method.index()) else { return false };
+        let kind = match (self.ty(recv), name.as_str()) {
+            (Type::Float, "toInteger") => InstKind::FloatToInt(recv),
+            (Type::Int, "toFloat") => InstKind::IntToFloat(recv),
+            (Type::Float, n) => match FloatFn::from_method(n) {
+                Some(op) => InstKind::FloatUnary { op, a: recv },
+                None => return false,
+            },
+            _ => return false,
+        };
+        let ty = if matches!(kind, InstKind::FloatToInt(_)) { Type::Int } else { Type::Float };
+        self.define(res, kind, ty);
+        true
     }
 
     /// `id = nyrt_box_id(recv)`; one compare-and-branch per candidate box to a block calling

@@ -3,6 +3,7 @@
 
 mod builtin_types;
 pub mod dispatch;
+mod forward;
 mod heap_types;
 mod infer;
 mod inline;
@@ -13,6 +14,7 @@ mod simplify;
 mod specialize;
 
 pub use builtin_types::builtin_result;
+pub use forward::forward_fields;
 pub use infer::{binary_result, infer_types, unary_result};
 pub use inline::inline;
 pub use legalize::legalize;
@@ -70,6 +72,8 @@ pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut V
         }
         IntNeg(a)
         | FloatNeg(a)
+        | FloatUnary { a, .. }
+        | FloatToInt(a)
         | BoolNot(a)
         | IsNull(a)
         | IntToFloat(a)

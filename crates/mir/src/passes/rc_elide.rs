@@ -88,6 +88,8 @@ fn is_quiet(i: &Inst) -> bool {
         | FloatCmp { .. }
         | IntNeg(_)
         | FloatNeg(_)
+        | FloatUnary { .. }
+        | FloatToInt(_)
         | BoolNot(_)
         | IsNull(_)
         | IntToFloat(_)

@@ -279,6 +279,8 @@ fn is_pure(k: &InstKind) -> bool {
         | FloatCmp { .. }
         | IntNeg(_)
         | FloatNeg(_)
+        | FloatUnary { .. }
+        | FloatToInt(_)
         | BoolNot(_)
         | IsNull(_)
         | IntToFloat(_)
