@@ -429,6 +429,9 @@ fn builtin_call(st: &mut State, recv: Type, name: Option<&str>, args: &[T]) -> (
         let elem = st.heap.elem(sites);
         match (name, args.len()) {
             // `null` when out of range / empty.
+            // Nothing known about the elements yet: wait (joining null now would make the
+            // result, and everything computed from it, a `Void` or `Dyn` for good).
+            ("get", 1) | ("pop", 0) | ("remove", 1) if elem.is_none() => return (None, changed),
             ("get", 1) | ("pop", 0) => {
                 // (An array element joined with null is Dyn: `raise` makes it escape.)
                 let mut r = elem;
