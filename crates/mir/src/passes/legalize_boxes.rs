@@ -195,6 +195,9 @@ impl Lx<'_> {
         on_null: impl FnOnce(&mut Self) -> Option<ValueId>,
         on_value: impl FnOnce(&mut Self) -> Option<ValueId>,
     ) {
+        // With a `null` side that returns, what the `value` side proves does not hold after
+        // the join.
+        let known = null_returns.then(|| self.non_null.clone());
         let is_null = self.push(InstKind::IsNull(v), Type::Bool);
         let result = ty.map(|t| match res {
             Some(r) => {
@@ -227,6 +230,9 @@ impl Lx<'_> {
         let args = self.guard_args(r, ty);
         self.finish_block(Terminator::Jump { target: cont, args });
         self.cur = cont.index();
+        if let Some(known) = known {
+            self.non_null = known;
+        }
     }
 
     /// The jump arguments of one side of `null_guard`.
