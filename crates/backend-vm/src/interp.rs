@@ -305,10 +305,13 @@ impl<'m> Interp<'m> {
                 let r = self.get(base, *recv);
                 match RtFn::direct_method(f.ty(*recv), name, args.len()) {
                     // Like the native backends: receiver, arguments, then the method symbol.
+                    // (Entry points take at most two arguments; `direct_method` checks.)
                     Some(direct) => {
-                        let k = self.get(base, args[0]);
-                        let v = args.get(1).map_or(NyValue::NULL, |v| self.get(base, *v));
-                        direct_method(f, direct, r, k, v, sym, site)?
+                        let mut a = [NyValue::NULL; 2];
+                        for (slot, &v) in a.iter_mut().zip(args) {
+                            *slot = self.get(base, v);
+                        }
+                        direct_method(f, direct, r, &a[..args.len().min(2)], sym, site)?
                     }
                     None => self.dyn_method_call(base, r, sym, args, site),
                 }
@@ -464,10 +467,26 @@ impl<'m> Interp<'m> {
                 let (r, sym, ptr, argc) = (a(0), a(1), a(2), a(3));
                 rt::nyrt_call_method(r.tag, r.payload, sym.payload, ptr.payload, argc.payload, site)
             }
-            RtFn::MapGet | RtFn::MapHas => {
-                direct_method(f, func, a(0), a(1), NyValue::NULL, a(2).payload, site)?
+            // A direct method entry point called explicitly: receiver, arguments, symbol.
+            RtFn::MapGet
+            | RtFn::MapHas
+            | RtFn::MapSet
+            | RtFn::StrLength
+            | RtFn::StrSubstring1
+            | RtFn::StrSubstring2
+            | RtFn::StrIndexOf
+            | RtFn::StrIndexOfFrom
+            | RtFn::StrConcat
+            | RtFn::StrCharAt => {
+                let all: Vec<NyValue> = (0..args.len()).map(a).collect();
+                let Some((sym, rest)) = all.split_last() else {
+                    return Err(internal(f, format!("{} without arguments", func.name())));
+                };
+                let Some((&r, margs)) = rest.split_first() else {
+                    return Err(internal(f, format!("{} without a receiver", func.name())));
+                };
+                direct_method(f, func, r, margs, sym.payload, site)?
             }
-            RtFn::MapSet => direct_method(f, func, a(0), a(1), a(2), a(3).payload, site)?,
             RtFn::ErrorDivZero => rt::nyrt_error_div_zero(site),
             RtFn::Error => {
                 let m = a(0);
@@ -515,23 +534,41 @@ impl<'m> Interp<'m> {
     }
 }
 
-/// A direct method entry point (`RtFn::direct_method`): receiver `r`, key `k`, value `v`
-/// (`set` only), method symbol `sym`.
+/// A direct method entry point (`RtFn::direct_method`): receiver `r`, the method's arguments
+/// `a` (as many as the entry point's signature has), method symbol `sym`.
 fn direct_method(
     f: &Function,
     func: RtFn,
     r: NyValue,
-    k: NyValue,
-    v: NyValue,
+    a: &[NyValue],
     sym: i64,
     site: i64,
 ) -> R<NyValue> {
+    let want = func.signature().params.len().saturating_sub(2);
+    if a.len() != want {
+        return Err(internal(f, format!("{}: {} arguments, want {want}", func.name(), a.len())));
+    }
+    let (r0, r1) = (r.tag, r.payload);
     Ok(match func {
-        RtFn::MapGet => rt::nyrt_map_get(r.tag, r.payload, k.tag, k.payload, sym, site),
-        RtFn::MapHas => rt::nyrt_map_has(r.tag, r.payload, k.tag, k.payload, sym, site),
+        RtFn::MapGet => rt::nyrt_map_get(r0, r1, a[0].tag, a[0].payload, sym, site),
+        RtFn::MapHas => rt::nyrt_map_has(r0, r1, a[0].tag, a[0].payload, sym, site),
         RtFn::MapSet => {
-            rt::nyrt_map_set(r.tag, r.payload, k.tag, k.payload, v.tag, v.payload, sym, site)
+            let (k, v) = (a[0], a[1]);
+            rt::nyrt_map_set(r0, r1, k.tag, k.payload, v.tag, v.payload, sym, site)
         }
+        RtFn::StrLength => rt::nyrt_str_length(r0, r1, sym, site),
+        RtFn::StrSubstring1 => rt::nyrt_str_substring1(r0, r1, a[0].tag, a[0].payload, sym, site),
+        RtFn::StrSubstring2 => {
+            let (x, y) = (a[0], a[1]);
+            rt::nyrt_str_substring2(r0, r1, x.tag, x.payload, y.tag, y.payload, sym, site)
+        }
+        RtFn::StrIndexOf => rt::nyrt_str_index_of(r0, r1, a[0].tag, a[0].payload, sym, site),
+        RtFn::StrIndexOfFrom => {
+            let (x, y) = (a[0], a[1]);
+            rt::nyrt_str_index_of_from(r0, r1, x.tag, x.payload, y.tag, y.payload, sym, site)
+        }
+        RtFn::StrConcat => rt::nyrt_str_concat(r0, r1, a[0].tag, a[0].payload, sym, site),
+        RtFn::StrCharAt => rt::nyrt_str_char_at(r0, r1, a[0].tag, a[0].payload, sym, site),
         _ => return Err(internal(f, format!("{} is not a method entry point", func.name()))),
     })
 }

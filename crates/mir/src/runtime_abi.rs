@@ -69,6 +69,13 @@ impl RtFn {
             (Type::Map, "get", 1) => Some(RtFn::MapGet),
             (Type::Map, "has", 1) => Some(RtFn::MapHas),
             (Type::Map, "set", 2) => Some(RtFn::MapSet),
+            (Type::Str | Type::StrOrNull, "length" | "size", 0) => Some(RtFn::StrLength),
+            (Type::Str | Type::StrOrNull, "substring", 1) => Some(RtFn::StrSubstring1),
+            (Type::Str | Type::StrOrNull, "substring", 2) => Some(RtFn::StrSubstring2),
+            (Type::Str | Type::StrOrNull, "indexOf", 1) => Some(RtFn::StrIndexOf),
+            (Type::Str | Type::StrOrNull, "indexOf", 2) => Some(RtFn::StrIndexOfFrom),
+            (Type::Str | Type::StrOrNull, "concat", 1) => Some(RtFn::StrConcat),
+            (Type::Str | Type::StrOrNull, "charAt", 1) => Some(RtFn::StrCharAt),
             _ => None,
         }
     }
@@ -119,6 +126,15 @@ rt_fns! {
     MapGet = "nyrt_map_get"(Boxed, Boxed, I64) -> Boxed, site = true;
     MapHas = "nyrt_map_has"(Boxed, Boxed, I64) -> Boxed, site = true;
     MapSet = "nyrt_map_set"(Boxed, Boxed, Boxed, I64) -> Boxed, site = true;
+    // The same for a receiver of static type String or String-or-null (falling back for
+    // anything but a live String receiver with arguments of the expected types, null included).
+    StrLength = "nyrt_str_length"(Boxed, I64) -> Boxed, site = true;
+    StrSubstring1 = "nyrt_str_substring1"(Boxed, Boxed, I64) -> Boxed, site = true;
+    StrSubstring2 = "nyrt_str_substring2"(Boxed, Boxed, Boxed, I64) -> Boxed, site = true;
+    StrIndexOf = "nyrt_str_index_of"(Boxed, Boxed, I64) -> Boxed, site = true;
+    StrIndexOfFrom = "nyrt_str_index_of_from"(Boxed, Boxed, Boxed, I64) -> Boxed, site = true;
+    StrConcat = "nyrt_str_concat"(Boxed, Boxed, I64) -> Boxed, site = true;
+    StrCharAt = "nyrt_str_char_at"(Boxed, Boxed, I64) -> Boxed, site = true;
     // Errors raised by inline code (never returns).
     // Note: float remainder is `nyrt_fmod(f64, f64) -> f64`, outside this table because it
     // takes floats; native backends call it directly for `FloatBin Rem`.

@@ -7,6 +7,7 @@
 use crate::error::guard;
 use crate::value::{type_id, Header, NyValue, IMMORTAL_REFCOUNT};
 use std::alloc::{alloc, handle_alloc_error, realloc, Layout};
+use std::cell::Cell;
 
 /// A string object; its UTF-8 bytes follow the struct in the same allocation, which has room
 /// for `cap` bytes (`byte_len <= cap`; the spare room is only ever used by `append_unique`).
@@ -62,6 +63,133 @@ fn layout_for(len: usize) -> Layout {
     }
 }
 
+/// Small string objects (header included, at most `POOL_MAX` bytes) live in blocks of a
+/// multiple of `POOL_GRAIN` bytes, and freed blocks are kept per size in a per-thread cache
+/// (up to `POOL_BYTES` in all) for the next string of that size: string-heavy programs allocate
+/// and free short-lived small strings at a high rate, which the system allocator serves much
+/// more slowly. Every string allocation is `size_of::<StrObj>() + cap` bytes (`cap` rounded up
+/// to fill the block, so the slack also serves in-place appends); it is a pool block exactly
+/// when that size is a multiple of `POOL_GRAIN` of at most `POOL_MAX` (literal objects, see
+/// [`Literals`], are exactly sized and may be either).
+const POOL_GRAIN: usize = 16;
+const POOL_MAX: usize = 512;
+const POOL_CLASSES: usize = POOL_MAX / POOL_GRAIN;
+/// Big enough for the strings of a loop that rebuilds thousands of lines, which frees blocks of
+/// one size and allocates blocks of another for a while.
+const POOL_BYTES: usize = 8 << 20;
+
+/// One thread's cache of freed pool blocks: per size class a linked list threaded through the
+/// blocks' first word.
+struct Pool {
+    heads: [Cell<*mut u8>; POOL_CLASSES],
+    /// Total bytes of the cached blocks.
+    bytes: Cell<usize>,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        for (class, head) in self.heads.iter().enumerate() {
+            let mut p = head.replace(std::ptr::null_mut());
+            while !p.is_null() {
+                // SAFETY: cached blocks are free allocations of their class's size whose first
+                // word links to the next one.
+                unsafe {
+                    let next = *(p as *mut *mut u8);
+                    std::alloc::dealloc(p, class_layout(class));
+                    p = next;
+                }
+            }
+        }
+    }
+}
+
+thread_local! {
+    static POOL: Pool = const {
+        Pool {
+            heads: [const { Cell::new(std::ptr::null_mut()) }; POOL_CLASSES],
+            bytes: Cell::new(0),
+        }
+    };
+}
+
+/// Size class `class` holds blocks of `(class + 1) * POOL_GRAIN` bytes.
+fn class_layout(class: usize) -> Layout {
+    // SAFETY: a non-zero multiple of 16 bytes, aligned to 8.
+    unsafe {
+        Layout::from_size_align_unchecked((class + 1) * POOL_GRAIN, std::mem::align_of::<StrObj>())
+    }
+}
+
+/// The capacity to allocate for at least `min_cap` bytes of text: rounded up to fill a pool
+/// block when the object is small.
+fn capacity_for(min_cap: usize) -> usize {
+    let size = std::mem::size_of::<StrObj>().saturating_add(min_cap);
+    if size <= POOL_MAX {
+        size.next_multiple_of(POOL_GRAIN) - std::mem::size_of::<StrObj>()
+    } else {
+        min_cap
+    }
+}
+
+/// The pool class of an object with capacity `cap`, if it is a block.
+fn pool_class(cap: usize) -> Option<usize> {
+    let size = std::mem::size_of::<StrObj>() + cap;
+    (size <= POOL_MAX && size.is_multiple_of(POOL_GRAIN)).then(|| size / POOL_GRAIN - 1)
+}
+
+/// Uninitialised memory for a string object of capacity `cap`.
+fn alloc_block(cap: usize) -> *mut StrObj {
+    if let Some(class) = pool_class(cap) {
+        let cached = POOL
+            .try_with(|pool| {
+                let p = pool.heads[class].get();
+                if !p.is_null() {
+                    // SAFETY: see `Pool`.
+                    pool.heads[class].set(unsafe { *(p as *mut *mut u8) });
+                    pool.bytes.set(pool.bytes.get() - (class + 1) * POOL_GRAIN);
+                }
+                p
+            })
+            .unwrap_or(std::ptr::null_mut());
+        if !cached.is_null() {
+            return cached as *mut StrObj;
+        }
+    }
+    let layout = layout_for(cap);
+    // SAFETY: the layout is non-zero sized.
+    let p = unsafe { alloc(layout) } as *mut StrObj;
+    if p.is_null() {
+        handle_alloc_error(layout);
+    }
+    p
+}
+
+/// Frees the memory of a string object of capacity `cap` (to the pool when it has room).
+///
+/// # Safety
+/// `p` came from `alloc_block(cap)` and is not used afterwards.
+unsafe fn free_block(p: *mut StrObj, cap: usize) {
+    if let Some(class) = pool_class(cap) {
+        let kept = POOL
+            .try_with(|pool| {
+                let n = pool.bytes.get() + (class + 1) * POOL_GRAIN;
+                if n > POOL_BYTES {
+                    return false;
+                }
+                // SAFETY: the block is free and at least one word long.
+                unsafe { *(p as *mut *mut u8) = pool.heads[class].get() };
+                pool.heads[class].set(p as *mut u8);
+                pool.bytes.set(n);
+                true
+            })
+            .unwrap_or(false);
+        if kept {
+            return;
+        }
+    }
+    std::alloc::dealloc(p as *mut u8, layout_for(cap));
+}
+
 /// Characters in `s` (Unicode scalar values); `known` when the caller already has the count.
 fn count_chars(s: &str, known: Option<usize>) -> usize {
     match known {
@@ -71,35 +199,36 @@ fn count_chars(s: &str, known: Option<usize>) -> usize {
     }
 }
 
-/// Allocates a string object with room for `cap` bytes and no text yet (count 1).
+/// Allocates a string object with room for at least `cap` bytes and no text yet (count 1).
 fn alloc_empty(cap: usize) -> *mut StrObj {
-    let layout = layout_for(cap);
-    // SAFETY: the layout is non-zero sized; the header is initialised here and the bytes
-    // (`byte_len` 0 of them) by whoever appends.
+    alloc_empty_exact(capacity_for(cap))
+}
+
+/// Allocates a string object with room for exactly `cap` bytes and no text yet (count 1).
+fn alloc_empty_exact(cap: usize) -> *mut StrObj {
+    let p = alloc_block(cap);
+    // SAFETY: `p` is fresh memory for the object; the header is initialised here and the
+    // bytes (`byte_len` 0 of them) by whoever appends.
     unsafe {
-        let p = alloc(layout) as *mut StrObj;
-        if p.is_null() {
-            handle_alloc_error(layout);
-        }
         p.write(StrObj {
             hdr: Header::new(type_id::STR),
             char_len: 0,
             byte_len: 0,
             cap: cap as u64,
         });
-        p
     }
+    p
 }
 
-/// Allocates a string object holding a copy of `s` (no spare capacity: most strings are
-/// never appended to).
+/// Allocates a string object holding a copy of `s` (no spare capacity beyond its pool block:
+/// most strings are never appended to).
 pub fn alloc_str(s: &str) -> *mut StrObj {
     alloc_concat(&[(s, None)])
 }
 
 /// A string object holding the concatenation of `parts`, each with its character count when
 /// the caller knows it (a String's cached count, an ASCII number), so no part is scanned
-/// twice. Exactly sized; one allocation, one copy of each part.
+/// twice. One allocation (no more room than its pool block has), one copy of each part.
 pub fn alloc_concat(parts: &[(&str, Option<usize>)]) -> *mut StrObj {
     let len = parts.iter().fold(0usize, |n, (t, _)| n.saturating_add(t.len()));
     let p = alloc_empty(len);
@@ -170,7 +299,11 @@ impl Literals {
         let objs = texts
             .into_iter()
             .map(|t| {
-                let p = alloc_str(t);
+                // Exactly sized, like the literal objects of native code
+                // (`layout::immortal_str_object`).
+                let p = alloc_empty_exact(t.len());
+                // SAFETY: `p` is fresh with room for `t`.
+                unsafe { push_bytes(p, t, count_chars(t, None)) };
                 // SAFETY: `p` is a fresh, live string object.
                 unsafe { (*p).hdr.rc.set(IMMORTAL_REFCOUNT) };
                 p
@@ -200,8 +333,7 @@ impl Drop for Literals {
 /// `p` must come from `alloc_str` and have no remaining references.
 pub unsafe fn free_str(p: *mut StrObj, keep: bool) {
     if !keep {
-        let layout = layout_for((*p).cap as usize);
-        std::alloc::dealloc(p as *mut u8, layout);
+        free_block(p, (*p).cap as usize);
     }
 }
 
@@ -220,13 +352,21 @@ pub unsafe fn append_unique(mut p: *mut StrObj, extra: &str, chars: Option<usize
         None => crate::error::internal_error("string too large"),
     };
     if need > cap {
-        let new_cap = need.max(cap.saturating_mul(2)).max(32);
-        let new_layout = layout_for(new_cap);
-        let q = realloc(p as *mut u8, layout_for(cap), new_layout.size()) as *mut StrObj;
-        if q.is_null() {
-            handle_alloc_error(new_layout);
+        let new_cap = capacity_for(need.max(cap.saturating_mul(2)).max(32));
+        if pool_class(cap).is_none() && pool_class(new_cap).is_none() {
+            let new_layout = layout_for(new_cap);
+            let q = realloc(p as *mut u8, layout_for(cap), new_layout.size()) as *mut StrObj;
+            if q.is_null() {
+                handle_alloc_error(new_layout);
+            }
+            p = q;
+        } else {
+            // A pool block is never resized in place: move the object to a new allocation.
+            let q = alloc_block(new_cap);
+            std::ptr::copy_nonoverlapping(p as *const u8, q as *mut u8, STR_BYTES_OFFSET + len);
+            free_block(p, cap);
+            p = q;
         }
-        p = q;
         (*p).cap = new_cap as u64;
     }
     push_bytes(p, extra, count_chars(extra, chars));
@@ -295,7 +435,9 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
         if i > last {
             return None;
         }
-        if &h[i + 1..i + n.len()] == rest {
+        // A byte loop rather than a slice `==`: the rest is at most 7 bytes, too short to be
+        // worth a `memcmp` call.
+        if rest.iter().zip(&h[i + 1..]).all(|(a, b)| a == b) {
             return Some(i);
         }
         i += 1;

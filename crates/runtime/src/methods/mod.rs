@@ -11,6 +11,11 @@ mod math;
 mod number;
 mod string;
 
+pub use string::{
+    nyrt_str_char_at, nyrt_str_concat, nyrt_str_index_of, nyrt_str_index_of_from, nyrt_str_length,
+    nyrt_str_substring1, nyrt_str_substring2,
+};
+
 use crate::display::to_display_string;
 use crate::error::{guard, runtime_error};
 use crate::meta::with_meta;

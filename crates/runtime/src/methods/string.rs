@@ -1,9 +1,16 @@
 //! String methods (LANGUAGE.md §6). Positions and lengths count Unicode scalar values.
+//!
+//! `nyrt_str_*` are direct entry points the backends call for the hot methods on a receiver of
+//! static type String (or String-or-null), skipping the by-name dispatch of
+//! `nyrt_call_method`. Each takes the method's symbol too and falls back to that dispatch for
+//! anything but a live String receiver with arguments of the expected types (a null receiver,
+//! a wrong argument type, ...), so every error message and edge case is the generic path's.
 
-use super::{Call, Method};
+use super::{call_method, Call, Method};
 use crate::display::with_display;
+use crate::error::guard;
 use crate::string::{alloc_concat, byte_offset, char_pos, find, StrObj};
-use crate::value::{tag, NyValue};
+use crate::value::{tag, view, NyValue, V};
 
 /// Largest string `repeat` may build, in bytes; beyond this it is a runtime error rather than
 /// an allocation failure.
@@ -13,31 +20,52 @@ fn clamp(i: i64, len: usize) -> usize {
     i.clamp(0, len as i64) as usize
 }
 
+/// `s.substring(a)` (`b` None) or `s.substring(a, b)`: positions clamped to `0..=length`, empty
+/// when `a >= b`.
+fn substring(s: &StrObj, a: i64, b: Option<i64>) -> NyValue {
+    let len = s.char_len();
+    let a = clamp(a, len);
+    let b = b.map_or(len, |b| clamp(b, len));
+    if a >= b {
+        return NyValue::str("");
+    }
+    let (ba, bb) = (byte_offset(s, a), byte_offset(s, b));
+    // The piece has exactly `b - a` characters: no need to count them again.
+    NyValue::new(tag::STR, alloc_concat(&[(&s.as_str()[ba..bb], Some(b - a))]) as i64)
+}
+
+/// `s.indexOf(needle)` (`from` None) or `s.indexOf(needle, from)`: a character position or -1.
+fn index_of(s: &StrObj, needle: &StrObj, from: Option<i64>) -> NyValue {
+    let (t, needle) = (s.as_str(), needle.as_str());
+    let off = from.map_or(0, |from| byte_offset(s, clamp(from, s.char_len())));
+    NyValue::int(find(&t[off..], needle).map(|b| char_pos(s, off + b) as i64).unwrap_or(-1))
+}
+
+/// `s.concat(v)`: appends the display form of any value (including `null`, shown as "null").
+fn concat(s: &StrObj, v: NyValue) -> NyValue {
+    let p =
+        with_display(v, |u, chars| alloc_concat(&[(s.as_str(), Some(s.char_len())), (u, chars)]));
+    NyValue::new(tag::STR, p as i64)
+}
+
+/// `s.charAt(i)`: the character at position `i`, or "" out of range.
+fn char_at(s: &StrObj, i: i64) -> NyValue {
+    if i < 0 || i as u64 >= s.char_len() as u64 {
+        return NyValue::str("");
+    }
+    let t = s.as_str();
+    let ch = t[byte_offset(s, i as usize)..].chars().next().unwrap_or_default();
+    NyValue::str(ch.encode_utf8(&mut [0; 4]))
+}
+
 pub(super) fn call(s: &'static StrObj, m: Method, c: &Call) -> NyValue {
     let t = s.as_str();
     match (m, c.args.len()) {
         (Method::Length, 0) | (Method::Size, 0) => NyValue::int(s.char_len() as i64),
-        (Method::Substring, 1 | 2) => {
-            let len = s.char_len();
-            let a = clamp(c.int(0), len);
-            let b = if c.args.len() == 2 { clamp(c.int(1), len) } else { len };
-            if a >= b {
-                return NyValue::str("");
-            }
-            let (ba, bb) = (byte_offset(s, a), byte_offset(s, b));
-            // The piece has exactly `b - a` characters: no need to count them again.
-            NyValue::new(tag::STR, alloc_concat(&[(&t[ba..bb], Some(b - a))]) as i64)
-        }
-        (Method::IndexOf, 1) => {
-            let needle = c.str(0).as_str();
-            NyValue::int(find(t, needle).map(|b| char_pos(s, b) as i64).unwrap_or(-1))
-        }
-        (Method::IndexOf, 2) => {
-            let needle = c.str(0).as_str();
-            let from = clamp(c.int(1), s.char_len());
-            let off = byte_offset(s, from);
-            NyValue::int(find(&t[off..], needle).map(|b| char_pos(s, off + b) as i64).unwrap_or(-1))
-        }
+        (Method::Substring, 1) => substring(s, c.int(0), None),
+        (Method::Substring, 2) => substring(s, c.int(0), Some(c.int(1))),
+        (Method::IndexOf, 1) => index_of(s, c.str(0), None),
+        (Method::IndexOf, 2) => index_of(s, c.str(0), Some(c.int(1))),
         (Method::LastIndexOf, 1) => {
             let needle = c.str(0).as_str();
             NyValue::int(t.rfind(needle).map(|b| char_pos(s, b) as i64).unwrap_or(-1))
@@ -51,12 +79,7 @@ pub(super) fn call(s: &'static StrObj, m: Method, c: &Call) -> NyValue {
             NyValue::str(&t.replace(old, new))
         }
         // `concat` appends the display form of any value (including `null`, shown as "null").
-        (Method::Concat, 1) => {
-            let p = with_display(c.args[0], |u, chars| {
-                alloc_concat(&[(t, Some(s.char_len())), (u, chars)])
-            });
-            NyValue::new(tag::STR, p as i64)
-        }
+        (Method::Concat, 1) => concat(s, c.args[0]),
         (Method::Split, 1) => {
             let sep = c.str(0).as_str();
             let parts: Vec<NyValue> = if sep.is_empty() {
@@ -69,15 +92,7 @@ pub(super) fn call(s: &'static StrObj, m: Method, c: &Call) -> NyValue {
         }
         (Method::ToUpper, 0) => NyValue::str(&t.to_uppercase()),
         (Method::ToLower, 0) => NyValue::str(&t.to_lowercase()),
-        (Method::CharAt, 1) => {
-            let i = c.int(0);
-            if i < 0 || i as u64 >= s.char_len() as u64 {
-                return NyValue::str("");
-            }
-            let b = byte_offset(s, i as usize);
-            let ch = t[b..].chars().next().unwrap_or_default();
-            NyValue::str(ch.encode_utf8(&mut [0; 4]))
-        }
+        (Method::CharAt, 1) => char_at(s, c.int(0)),
         (Method::ToInteger, 0) => match t.parse::<i64>() {
             Ok(i) => NyValue::int(i),
             Err(_) => c.error(&format!("invalid integer \"{t}\"")),
@@ -100,4 +115,154 @@ pub(super) fn call(s: &'static StrObj, m: Method, c: &Call) -> NyValue {
         (Method::ToString, 0) => NyValue::str(t),
         _ => c.unknown(),
     }
+}
+
+/// The string a direct entry point may work on: a live String receiver.
+fn live_str<'a>(v: NyValue) -> Option<&'a StrObj> {
+    if v.tag != tag::STR {
+        return None;
+    }
+    // `view` reports a null or (under RC checking) freed payload.
+    match view(v) {
+        V::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The Int of an argument of a direct entry point, if it is one.
+fn int_arg(v: NyValue) -> Option<i64> {
+    (v.tag == tag::INT).then_some(v.payload)
+}
+
+/// `recv.length()` where `sym` names `length` or `size` (see the module docs).
+#[no_mangle]
+pub extern "C" fn nyrt_str_length(rt: i64, rp: i64, sym: i64, site: i64) -> NyValue {
+    guard(|| {
+        let recv = NyValue::new(rt, rp);
+        match live_str(recv) {
+            Some(s) => NyValue::int(s.char_len() as i64),
+            None => call_method(recv, sym, &[], site),
+        }
+    })
+}
+
+/// `recv.substring(a)` where `sym` names `substring` (see the module docs).
+#[no_mangle]
+pub extern "C" fn nyrt_str_substring1(
+    rt: i64,
+    rp: i64,
+    at: i64,
+    ap: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, a) = (NyValue::new(rt, rp), NyValue::new(at, ap));
+        match (live_str(recv), int_arg(a)) {
+            (Some(s), Some(a)) => substring(s, a, None),
+            _ => call_method(recv, sym, &[a], site),
+        }
+    })
+}
+
+/// `recv.substring(a, b)` where `sym` names `substring` (see the module docs).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn nyrt_str_substring2(
+    rt: i64,
+    rp: i64,
+    at: i64,
+    ap: i64,
+    bt: i64,
+    bp: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, a, b) = (NyValue::new(rt, rp), NyValue::new(at, ap), NyValue::new(bt, bp));
+        match (live_str(recv), int_arg(a), int_arg(b)) {
+            (Some(s), Some(a), Some(b)) => substring(s, a, Some(b)),
+            _ => call_method(recv, sym, &[a, b], site),
+        }
+    })
+}
+
+/// `recv.indexOf(needle)` where `sym` names `indexOf` (see the module docs).
+#[no_mangle]
+pub extern "C" fn nyrt_str_index_of(
+    rt: i64,
+    rp: i64,
+    nt: i64,
+    np: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, n) = (NyValue::new(rt, rp), NyValue::new(nt, np));
+        match (live_str(recv), live_str(n)) {
+            (Some(s), Some(n)) => index_of(s, n, None),
+            _ => call_method(recv, sym, &[n], site),
+        }
+    })
+}
+
+/// `recv.indexOf(needle, from)` where `sym` names `indexOf` (see the module docs).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn nyrt_str_index_of_from(
+    rt: i64,
+    rp: i64,
+    nt: i64,
+    np: i64,
+    ft: i64,
+    fp: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, n, from) = (NyValue::new(rt, rp), NyValue::new(nt, np), NyValue::new(ft, fp));
+        match (live_str(recv), live_str(n), int_arg(from)) {
+            (Some(s), Some(n), Some(from)) => index_of(s, n, Some(from)),
+            _ => call_method(recv, sym, &[n, from], site),
+        }
+    })
+}
+
+/// `recv.concat(v)` where `sym` names `concat` (see the module docs). Any argument is fine:
+/// the generic path formats it exactly the same way.
+#[no_mangle]
+pub extern "C" fn nyrt_str_concat(
+    rt: i64,
+    rp: i64,
+    vt: i64,
+    vp: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, v) = (NyValue::new(rt, rp), NyValue::new(vt, vp));
+        match live_str(recv) {
+            Some(s) => concat(s, v),
+            None => call_method(recv, sym, &[v], site),
+        }
+    })
+}
+
+/// `recv.charAt(i)` where `sym` names `charAt` (see the module docs).
+#[no_mangle]
+pub extern "C" fn nyrt_str_char_at(
+    rt: i64,
+    rp: i64,
+    it: i64,
+    ip: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, i) = (NyValue::new(rt, rp), NyValue::new(it, ip));
+        match (live_str(recv), int_arg(i)) {
+            (Some(s), Some(i)) => char_at(s, i),
+            _ => call_method(recv, sym, &[i], site),
+        }
+    })
 }
