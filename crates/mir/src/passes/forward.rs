@@ -12,6 +12,11 @@
 //!
 //! Why it is safe: the slot values are the MIR values that were stored or loaded, which
 //! dominate every use that replaces a later load (see `join_states`).
+//!
+//! Loops: when a slot's value is known both on entry to a loop header (from its single
+//! outside predecessor) and at the end of every back edge, the header gets a block parameter
+//! carrying it (`promote_loop_slots`), so the loop reads the field from a register instead of
+//! reloading what the previous iteration stored. The stores stay, so memory is always current.
 
 use super::replace_uses;
 use crate::ir::*;
@@ -29,13 +34,86 @@ pub fn forward_fields(m: &mut Module) {
 }
 
 fn forward_function(f: &mut Function) {
+    let out = forward_pass(f, &HashMap::new());
+    let seeds = promote_loop_slots(f, &out);
+    if !seeds.is_empty() {
+        forward_pass(f, &seeds);
+    }
+}
+
+/// Adds a header parameter per slot whose value every entry into a loop header knows (see the
+/// module docs); returns the headers' initial states.
+fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> HashMap<usize, State> {
+    let order = reverse_post_order(f);
+    let rank: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &b)| (b, i)).collect();
+    let preds = predecessors(f);
+    let mut seeds = HashMap::new();
+    for &h in &order {
+        // Back edges come from blocks at or after the header in reverse post-order.
+        let (latches, outside): (Vec<usize>, Vec<usize>) =
+            preds[h].iter().partition(|p| rank.get(p).is_some_and(|&r| r >= rank[&h]));
+        let ([entry], false) = (outside.as_slice(), latches.is_empty()) else { continue };
+        let Some(Some(entry_st)) = out.get(*entry) else { continue };
+        let mut keys: Vec<(ValueId, u32)> = entry_st
+            .keys()
+            .copied()
+            .filter(|k| latches.iter().all(|l| matches!(&out[*l], Some(st) if st.contains_key(k))))
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        keys.sort_by_key(|(o, s)| (o.index(), *s));
+        let mut seed = State::new();
+        for key in keys {
+            let incoming: Vec<(usize, ValueId)> = std::iter::once(entry)
+                .chain(&latches)
+                .filter_map(|&p| Some((p, *out.get(p)?.as_ref()?.get(&key)?)))
+                .collect();
+            // (All Boxed: slots hold pairs.) Keep a common static type, so that e.g. an array
+            // held in a field keeps its inline fast paths.
+            let first = f.ty(incoming[0].1);
+            let ty =
+                if incoming.iter().all(|(_, v)| f.ty(*v) == first) { first } else { Type::Dyn };
+            let param = f.new_value(ty);
+            f.blocks[h].params.push(param);
+            for (p, v) in incoming {
+                for (target, args) in edge_args_mut(&mut f.blocks[p].term) {
+                    if target.index() == h {
+                        args.push(v);
+                    }
+                }
+            }
+            seed.insert(key, param);
+        }
+        seeds.insert(h, seed);
+    }
+    seeds
+}
+
+/// The (target, arguments) of each outgoing edge.
+fn edge_args_mut(term: &mut Terminator) -> Vec<(BlockId, &mut Vec<ValueId>)> {
+    match term {
+        Terminator::Jump { target, args } => vec![(*target, args)],
+        Terminator::Branch { then_block, then_args, else_block, else_args, .. } => {
+            vec![(*then_block, then_args), (*else_block, else_args)]
+        }
+        _ => vec![],
+    }
+}
+
+/// One forwarding pass; `seeds` gives the initial state of some blocks (loop headers whose
+/// parameters carry slot values). Returns each block's state at its end.
+fn forward_pass(f: &mut Function, seeds: &HashMap<usize, State>) -> Vec<Option<State>> {
     let order = reverse_post_order(f);
     let preds = predecessors(f);
     let mut out: Vec<Option<State>> = vec![None; f.blocks.len()];
     let mut replace: HashMap<ValueId, ValueId> = HashMap::new();
     let mut to_dyn: HashMap<ValueId, ValueId> = HashMap::new();
     for &bi in &order {
-        let mut st = join_states(&preds[bi], &out);
+        let mut st = match seeds.get(&bi) {
+            Some(s) => s.clone(),
+            None => join_states(&preds[bi], &out),
+        };
         let resolve = |map: &HashMap<ValueId, ValueId>, v: ValueId| super::resolve(map, v);
         let block = &mut f.blocks[bi];
         let mut keep = Vec::with_capacity(block.insts.len());
@@ -74,7 +152,14 @@ fn forward_function(f: &mut Function) {
     }
     if !replace.is_empty() {
         replace_uses(f, &replace);
+        // The states name values as they were before the replacement.
+        for st in out.iter_mut().flatten() {
+            for v in st.values_mut() {
+                *v = super::resolve(&replace, *v);
+            }
+        }
     }
+    out
 }
 
 /// The state at the start of a block: what every predecessor agrees on, or nothing when a
