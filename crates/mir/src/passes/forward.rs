@@ -34,10 +34,10 @@ pub fn forward_fields(m: &mut Module) {
 }
 
 fn forward_function(f: &mut Function) {
-    let out = forward_pass(f, &HashMap::new());
+    let out = forward_pass(f, &HashMap::new(), true);
     let seeds = promote_loop_slots(f, &out);
     if !seeds.is_empty() {
-        forward_pass(f, &seeds);
+        forward_pass(f, &seeds, false);
     }
 }
 
@@ -102,8 +102,14 @@ fn edge_args_mut(term: &mut Terminator) -> Vec<(BlockId, &mut Vec<ValueId>)> {
 }
 
 /// One forwarding pass; `seeds` gives the initial state of some blocks (loop headers whose
-/// parameters carry slot values). Returns each block's state at its end.
-fn forward_pass(f: &mut Function, seeds: &HashMap<usize, State>) -> Vec<Option<State>> {
+/// parameters carry slot values). With `merge`, a slot known in every predecessor of a join
+/// with different values gets a block parameter (done once: the first pass). Returns each
+/// block's state at its end.
+fn forward_pass(
+    f: &mut Function,
+    seeds: &HashMap<usize, State>,
+    merge: bool,
+) -> Vec<Option<State>> {
     let order = reverse_post_order(f);
     let preds = predecessors(f);
     let mut out: Vec<Option<State>> = vec![None; f.blocks.len()];
@@ -112,6 +118,7 @@ fn forward_pass(f: &mut Function, seeds: &HashMap<usize, State>) -> Vec<Option<S
     for &bi in &order {
         let mut st = match seeds.get(&bi) {
             Some(s) => s.clone(),
+            None if merge => merge_states(f, bi, &preds[bi], &out),
             None => join_states(&preds[bi], &out),
         };
         let resolve = |map: &HashMap<ValueId, ValueId>, v: ValueId| super::resolve(map, v);
@@ -171,6 +178,41 @@ fn join_states(preds: &[usize], out: &[Option<State>]) -> State {
     for p in it {
         let Some(other) = &out[*p] else { return State::new() };
         st.retain(|k, v| other.get(k) == Some(v));
+    }
+    st
+}
+
+/// `join_states`, except that a slot every predecessor knows with different values gets a
+/// new parameter of block `b`, which each predecessor passes its value to.
+fn merge_states(f: &mut Function, b: usize, preds: &[usize], out: &[Option<State>]) -> State {
+    let mut st = join_states(preds, out);
+    if preds.len() < 2 || preds.iter().any(|p| out[*p].is_none()) {
+        return st;
+    }
+    let Some(Some(first)) = out.get(preds[0]) else { return st };
+    let mut keys: Vec<(ValueId, u32)> = first
+        .keys()
+        .copied()
+        .filter(|k| !st.contains_key(k))
+        .filter(|k| preds.iter().all(|p| matches!(&out[*p], Some(s) if s.contains_key(k))))
+        .collect();
+    keys.sort_by_key(|(o, s)| (o.index(), *s));
+    for key in keys {
+        let incoming: Vec<(usize, ValueId)> =
+            preds.iter().filter_map(|&p| Some((p, *out[p].as_ref()?.get(&key)?))).collect();
+        let first_ty = f.ty(incoming[0].1);
+        let ty =
+            if incoming.iter().all(|(_, v)| f.ty(*v) == first_ty) { first_ty } else { Type::Dyn };
+        let param = f.new_value(ty);
+        f.blocks[b].params.push(param);
+        for (p, v) in incoming {
+            for (target, args) in edge_args_mut(&mut f.blocks[p].term) {
+                if target.index() == b {
+                    args.push(v);
+                }
+            }
+        }
+        st.insert(key, param);
     }
     st
 }
