@@ -64,25 +64,9 @@ fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> HashMap<usize,
         }
         keys.sort_by_key(|(o, s)| (o.index(), *s));
         let mut seed = State::new();
+        let incoming: Vec<usize> = std::iter::once(*entry).chain(latches).collect();
         for key in keys {
-            let incoming: Vec<(usize, ValueId)> = std::iter::once(entry)
-                .chain(&latches)
-                .filter_map(|&p| Some((p, *out.get(p)?.as_ref()?.get(&key)?)))
-                .collect();
-            // (All Boxed: slots hold pairs.) Keep a common static type, so that e.g. an array
-            // held in a field keeps its inline fast paths.
-            let first = f.ty(incoming[0].1);
-            let ty =
-                if incoming.iter().all(|(_, v)| f.ty(*v) == first) { first } else { Type::Dyn };
-            let param = f.new_value(ty);
-            f.blocks[h].params.push(param);
-            for (p, v) in incoming {
-                for (target, args) in edge_args_mut(&mut f.blocks[p].term) {
-                    if target.index() == h {
-                        args.push(v);
-                    }
-                }
-            }
+            let param = slot_param(f, h, key, &incoming, out);
             seed.insert(key, param);
         }
         seeds.insert(h, seed);
@@ -198,23 +182,39 @@ fn merge_states(f: &mut Function, b: usize, preds: &[usize], out: &[Option<State
         .collect();
     keys.sort_by_key(|(o, s)| (o.index(), *s));
     for key in keys {
-        let incoming: Vec<(usize, ValueId)> =
-            preds.iter().filter_map(|&p| Some((p, *out[p].as_ref()?.get(&key)?))).collect();
-        let first_ty = f.ty(incoming[0].1);
-        let ty =
-            if incoming.iter().all(|(_, v)| f.ty(*v) == first_ty) { first_ty } else { Type::Dyn };
-        let param = f.new_value(ty);
-        f.blocks[b].params.push(param);
-        for (p, v) in incoming {
-            for (target, args) in edge_args_mut(&mut f.blocks[p].term) {
-                if target.index() == b {
-                    args.push(v);
-                }
-            }
-        }
+        let param = slot_param(f, b, key, preds, out);
         st.insert(key, param);
     }
     st
+}
+
+/// A new parameter of block `b` to which each of `preds` (whose end states all know `key`)
+/// passes its value of the slot.
+fn slot_param(
+    f: &mut Function,
+    b: usize,
+    key: (ValueId, u32),
+    preds: &[usize],
+    out: &[Option<State>],
+) -> ValueId {
+    let incoming: Vec<(usize, ValueId)> =
+        preds.iter().filter_map(|&p| Some((p, *out.get(p)?.as_ref()?.get(&key)?))).collect();
+    // (All Boxed: slots hold pairs.) Keep a common static type, so that e.g. an array held in
+    // a field keeps its inline fast paths.
+    let ty = match incoming.first() {
+        Some(&(_, v0)) if incoming.iter().all(|(_, v)| f.ty(*v) == f.ty(v0)) => f.ty(v0),
+        _ => Type::Dyn,
+    };
+    let param = f.new_value(ty);
+    f.blocks[b].params.push(param);
+    for (p, v) in incoming {
+        for (target, args) in edge_args_mut(&mut f.blocks[p].term) {
+            if target.index() == b {
+                args.push(v);
+            }
+        }
+    }
+    param
 }
 
 /// True when `k` can neither write a field nor run user code.
