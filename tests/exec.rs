@@ -10,42 +10,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The five ways every program is run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Vm,
-    CraneliftJit,
-    CraneliftAot,
-    LlvmJit,
-    LlvmAot,
-}
-
-impl Mode {
-    pub const ALL: [Mode; 5] =
-        [Mode::Vm, Mode::CraneliftJit, Mode::CraneliftAot, Mode::LlvmJit, Mode::LlvmAot];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Vm => "vm",
-            Mode::CraneliftJit => "cranelift-jit",
-            Mode::CraneliftAot => "cranelift-aot",
-            Mode::LlvmJit => "llvm-jit",
-            Mode::LlvmAot => "llvm-aot",
-        }
-    }
-
-    fn backend(self) -> &'static str {
-        match self {
-            Mode::Vm => "vm",
-            Mode::CraneliftJit | Mode::CraneliftAot => "cranelift",
-            Mode::LlvmJit | Mode::LlvmAot => "llvm",
-        }
-    }
-
-    fn aot(self) -> bool {
-        matches!(self, Mode::CraneliftAot | Mode::LlvmAot)
-    }
-}
+/// The five ways every program is run (the driver's own list, as `compare` and `bench` use).
+pub use nyash_driver::Mode;
 
 /// How to start the `nyash` CLI: a program plus environment (the conformance binary runs
 /// itself with `NYASH_HARNESS_AS_CLI=1`).
@@ -95,7 +61,7 @@ pub fn run_case_with(
     rc_check: bool,
     run: &mut dyn FnMut(Command, Duration) -> Outcome,
 ) -> Outcome {
-    let mut flags = vec![format!("--backend={}", mode.backend()), "--verify".to_string()];
+    let mut flags = vec![format!("--backend={}", mode.backend().name()), "--verify".to_string()];
     if !mode.aot() {
         let mut cmd = cli.command();
         set_rc_check(&mut cmd, rc_check);
@@ -144,7 +110,18 @@ fn set_rc_check(cmd: &mut Command, on: bool) {
 }
 
 /// Runs `cmd` with stdin closed and stdout/stderr captured; kills it after `timeout`.
-pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Outcome {
+pub fn run_with_timeout(cmd: Command, timeout: Duration) -> Outcome {
+    run_watched(cmd, timeout, Duration::from_millis(5), |_| {})
+}
+
+/// `run_with_timeout` that also calls `watch(pid)` every `poll` while the child runs (just
+/// before checking whether it ended, so the child is not reaped yet).
+pub fn run_watched(
+    mut cmd: Command,
+    timeout: Duration,
+    poll: Duration,
+    mut watch: impl FnMut(u32),
+) -> Outcome {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -172,6 +149,7 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Outcome {
 
     let deadline = Instant::now() + timeout;
     let exit = loop {
+        watch(child.id());
         match child.try_wait() {
             Ok(Some(status)) => {
                 break match (status.code(), status.signal()) {
@@ -185,7 +163,7 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Outcome {
                 let _ = child.wait();
                 break Err(format!("timed out after {} s (killed)", timeout.as_secs()));
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => std::thread::sleep(poll),
             Err(e) => break Err(format!("cannot wait for the child: {e}")),
         }
     };

@@ -16,10 +16,8 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use nyash_tests::corpus::Case;
 use nyash_tests::exec::{self, Cli, Mode, Outcome};
-use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The most the peak RSS may grow from the baseline run (a tenth of the iterations) to the
@@ -172,58 +170,18 @@ fn measured_run(
 /// as this (LLVM-linked) test binary and a leak in a 3 MB AOT executable would be invisible.
 /// The high-water mark only rises, so missing the last few milliseconds before exit (when the
 /// program only frees) loses nothing a leak would show.
-fn run_sampling_peak(mut cmd: Command, timeout: Duration) -> (Outcome, Option<u64>) {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // `spawn` returns after the child has `exec`ed (posix_spawn), so every sample below is
-    // of the program's own address space.
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            let exit = Err(format!("cannot start {cmd:?}: {e}"));
-            return (Outcome { stdout: vec![], stderr: vec![], exit }, None);
-        }
-    };
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-
-    let status_file = format!("/proc/{}/status", child.id());
-    let deadline = Instant::now() + timeout;
+fn run_sampling_peak(cmd: Command, timeout: Duration) -> (Outcome, Option<u64>) {
+    // `spawn` returns after the child has `exec`ed (posix_spawn), so every sample is of the
+    // program's own address space. Sampled before the child is reaped: a zombie has no
+    // `VmHWM` line any more and contributes nothing.
     let mut peak: Option<u64> = None;
-    let exit = loop {
-        // Sampled before `try_wait`, so the child (not yet reaped) is still ours; a zombie
-        // has no `VmHWM` line any more and contributes nothing.
-        if let Some(kb) = std::fs::read_to_string(&status_file).ok().and_then(|s| vm_hwm(&s)) {
+    let out = exec::run_watched(cmd, timeout, Duration::from_millis(2), |pid| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+        if let Some(kb) = status.ok().and_then(|s| vm_hwm(&s)) {
             peak = peak.max(Some(kb));
         }
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                break match (status.code(), status.signal()) {
-                    (Some(c), _) => Ok(c),
-                    (None, Some(s)) => Err(format!("killed by signal {s}")),
-                    (None, None) => Err("ended abnormally".to_string()),
-                }
-            }
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!("timed out after {} s (killed)", timeout.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
-            Err(e) => break Err(format!("cannot wait for the child: {e}")),
-        }
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    (Outcome { stdout, stderr, exit }, peak)
+    });
+    (out, peak)
 }
 
 /// The `VmHWM:  1234 kB` value of a `/proc/<pid>/status` text.

@@ -698,6 +698,36 @@ impl Function {
     pub fn block_ids(&self) -> impl Iterator<Item = BlockId> {
         (0..self.blocks.len()).map(BlockId::new)
     }
+    /// The blocks reachable from the entry (block 0), in reverse postorder (iterative DFS):
+    /// every block comes before its successors except along back edges.
+    pub fn reverse_post_order(&self) -> Vec<usize> {
+        let n = self.blocks.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut visited = vec![false; n];
+        let mut post = Vec::with_capacity(n);
+        let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+        visited[0] = true;
+        while let Some(top) = stack.last_mut() {
+            let b = top.0;
+            let succs = self.blocks[b].term.successors();
+            if top.1 < succs.len() {
+                let s = succs[top.1].0.index();
+                top.1 += 1;
+                if s < n && !visited[s] {
+                    visited[s] = true;
+                    stack.push((s, 0));
+                }
+            } else {
+                post.push(b);
+                stack.pop();
+            }
+        }
+        post.reverse();
+        post
+    }
+
     pub fn new_value(&mut self, ty: Type) -> ValueId {
         self.values.push(ValueData { ty });
         ValueId::new(self.values.len() - 1)

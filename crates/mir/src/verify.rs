@@ -432,31 +432,11 @@ fn check_inst(
 /// entry; the entry is its own dominator.
 fn dominators(f: &Function) -> Vec<Option<usize>> {
     let n = f.blocks.len();
-    // Reverse postorder by iterative DFS.
-    let mut visited = vec![false; n];
-    let mut post = Vec::new();
-    let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
-    visited[0] = true;
-    while let Some(top) = stack.last_mut() {
-        let b = top.0;
-        let succs = f.blocks[b].term.successors();
-        if top.1 < succs.len() {
-            let s = succs[top.1].0.index();
-            top.1 += 1;
-            if s < n && !visited[s] {
-                visited[s] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            post.push(b);
-            stack.pop();
-        }
-    }
+    let rpo = f.reverse_post_order();
     let mut rpo_num = vec![usize::MAX; n];
-    for (i, &b) in post.iter().rev().enumerate() {
+    for (i, &b) in rpo.iter().enumerate() {
         rpo_num[b] = i;
     }
-    let rpo: Vec<usize> = post.iter().rev().copied().collect();
     let mut preds = vec![Vec::new(); n];
     for &b in &rpo {
         for (s, _) in f.blocks[b].term.successors() {

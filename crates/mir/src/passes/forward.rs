@@ -44,7 +44,7 @@ fn forward_function(f: &mut Function) {
 /// Adds a header parameter per slot whose value every entry into a loop header knows (see the
 /// module docs); returns the headers' initial states.
 fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> HashMap<usize, State> {
-    let order = reverse_post_order(f);
+    let order = f.reverse_post_order();
     let rank: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &b)| (b, i)).collect();
     let preds = predecessors(f);
     let mut seeds = HashMap::new();
@@ -94,7 +94,7 @@ fn forward_pass(
     seeds: &HashMap<usize, State>,
     merge: bool,
 ) -> Vec<Option<State>> {
-    let order = reverse_post_order(f);
+    let order = f.reverse_post_order();
     let preds = predecessors(f);
     let mut out: Vec<Option<State>> = vec![None; f.blocks.len()];
     let mut replace: HashMap<ValueId, ValueId> = HashMap::new();
@@ -244,31 +244,4 @@ fn predecessors(f: &Function) -> Vec<Vec<usize>> {
         }
     }
     preds
-}
-
-fn reverse_post_order(f: &Function) -> Vec<usize> {
-    let n = f.blocks.len();
-    let mut seen = vec![false; n];
-    let mut post = Vec::with_capacity(n);
-    // Iterative DFS: (block, next successor index).
-    let mut stack = vec![(0usize, 0usize)];
-    if n == 0 {
-        return post;
-    }
-    seen[0] = true;
-    while let Some((b, i)) = stack.pop() {
-        let succs: Vec<usize> =
-            f.blocks[b].term.successors().into_iter().map(|(t, _)| t.index()).collect();
-        if let Some(&s) = succs.get(i) {
-            stack.push((b, i + 1));
-            if s < n && !seen[s] {
-                seen[s] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            post.push(b);
-        }
-    }
-    post.reverse();
-    post
 }

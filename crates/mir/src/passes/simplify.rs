@@ -35,26 +35,7 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
     if n == 0 {
         return;
     }
-    // Iterative DFS computing postorder.
-    let mut visited = vec![false; n];
-    let mut post = Vec::with_capacity(n);
-    let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
-    visited[0] = true;
-    while let Some(&mut (b, ref mut next)) = stack.last_mut() {
-        let succs = f.blocks[b].term.successors();
-        if *next < succs.len() {
-            let s = succs[*next].0.index();
-            *next += 1;
-            if s < n && !visited[s] {
-                visited[s] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            post.push(b);
-            stack.pop();
-        }
-    }
-    let order: Vec<usize> = post.into_iter().rev().collect();
+    let order = f.reverse_post_order();
     if order.len() == n && order.iter().enumerate().all(|(i, &b)| i == b) {
         return;
     }
