@@ -99,6 +99,16 @@ pub(crate) fn load_i64<'ctx>(
     builder.build_load(ptr, name)
 }
 
+/// Loads an `i8` from `ptr` (an `i8*`). Opaque pointers need the loaded type passed too.
+pub(crate) fn load_i8<'ctx>(
+    builder: &Builder<'ctx>,
+    _ty: IntType<'ctx>,
+    ptr: PointerValue<'ctx>,
+    name: &str,
+) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+    builder.build_load(ptr, name)
+}
+
 /// The new pass manager's standard pipeline for an optimization level.
 pub(crate) fn pipeline(level: OptLevel) -> &'static str {
     match level {

@@ -243,15 +243,36 @@ pub mod layout {
     /// `nyrt_retain`/`nyrt_release` otherwise (0 → 1 is never done inline: under
     /// `NYASH_RC_CHECK=1` a freed object keeps count 0 and the runtime reports its use).
     pub const REFCOUNT_OFFSET: i64 = 0;
-    /// ArrayBox objects (`tag::ARRAY`): after the 16-byte header, `len: i64`, `cap: i64` and
-    /// `data`, a pointer to `cap` consecutive `(tag, payload)` pairs of which the first `len`
-    /// are the elements (the array owns one reference to each). Backends may read `len` and
-    /// elements and overwrite an element in range (with the reference counting of `set`);
-    /// anything that changes `len`, `cap` or `data` beyond `len < cap` appends is the
-    /// runtime's job.
+    /// ArrayBox objects (`tag::ARRAY`): after the 16-byte header, `len: i64`, `cap: i64`,
+    /// `data`, a pointer to `cap` consecutive elements of which the first `len` are live, and
+    /// `kind: i64`, how each element is stored: `ARRAY_KIND_VALUES` as a `(tag, payload)` pair
+    /// (the array owns one reference to each), `ARRAY_KIND_INT` as an i64, `ARRAY_KIND_FLOAT`
+    /// as an f64, `ARRAY_KIND_BOOL` as one byte 0/1. A typed kind equals the tag of all its
+    /// elements. The runtime may change a typed array to kind values at any call (a store of
+    /// another type), never the other way while code could rely on it, so backends check the
+    /// kind before each inline access. Backends may read `len` and elements and overwrite an
+    /// element in range with a value that fits the kind (with the reference counting of
+    /// `set`); anything that changes `len`, `cap`, `data` or `kind` beyond `len < cap`
+    /// appends of fitting values is the runtime's job.
     pub const ARRAY_LEN_OFFSET: i64 = 16;
     pub const ARRAY_CAP_OFFSET: i64 = 24;
     pub const ARRAY_DATA_OFFSET: i64 = 32;
+    pub const ARRAY_KIND_OFFSET: i64 = 40;
+    pub const ARRAY_KIND_VALUES: i64 = 0;
+    pub const ARRAY_KIND_INT: i64 = super::tag::INT;
+    pub const ARRAY_KIND_FLOAT: i64 = super::tag::FLOAT;
+    pub const ARRAY_KIND_BOOL: i64 = super::tag::BOOL;
+
+    /// The compact kind for arrays whose elements are all of type `elem`, if there is one,
+    /// with its element size in bytes.
+    pub fn array_kind(elem: super::Type) -> Option<(i64, i64)> {
+        match elem {
+            super::Type::Int => Some((ARRAY_KIND_INT, 8)),
+            super::Type::Float => Some((ARRAY_KIND_FLOAT, 8)),
+            super::Type::Bool => Some((ARRAY_KIND_BOOL, 1)),
+            _ => None,
+        }
+    }
     /// Byte offset of the 8-byte type word of every heap object: its low byte is the type id
     /// (then a flags byte, a u16 field count and a u32 box id, all 0 for strings).
     pub const TYPE_WORD_OFFSET: i64 = 8;

@@ -3,6 +3,7 @@
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
     forward_fields, infer_types, inline, legalize, remove_unreachable_blocks, simplify, specialize,
+    typed_array_allocations,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -10,7 +11,8 @@ use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
-/// (generic) → legalize → simplify → verify (legal) → inline → simplify → verify (legal).
+/// (generic) → legalize → typed array allocations → simplify → verify (legal) → inline →
+/// simplify → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true. Returns legal MIR plus warnings, or every compile error.
 ///
 /// A verifier failure is a compiler bug; it is reported as one diagnostic with code
@@ -77,6 +79,7 @@ pub fn compile_with(
         verify_module(&m, Stage::Generic).map_err(|e| ice("after specialization", e))?;
     }
     legalize(&mut m);
+    typed_array_allocations(&mut m);
     simplify(&mut m);
     if check {
         verify_module(&m, Stage::Legal).map_err(|e| ice("after legalization", e))?;

@@ -148,6 +148,9 @@ rt_fns! {
     // Boxes.
     NewInstance = "nyrt_new_instance"(I64) -> Boxed, site = false;      // box id; fields null
     NewArray = "nyrt_new_array"() -> Boxed, site = false;
+    // An empty array of element kind `layout::ARRAY_KIND_*` (chosen by `passes::array_kinds`
+    // for allocation sites whose elements inference proved to be all Int, Float or Bool).
+    NewArrayKind = "nyrt_new_array_kind"(I64) -> Boxed, site = false;
     NewMap = "nyrt_new_map"() -> Boxed, site = false;
     NewConsole = "nyrt_new_console"() -> Boxed, site = false;
     NewMath = "nyrt_new_math"() -> Boxed, site = false;

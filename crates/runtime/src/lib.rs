@@ -24,7 +24,7 @@ mod string;
 mod symbols;
 mod value;
 
-pub use array::nyrt_new_array;
+pub use array::{nyrt_new_array, nyrt_new_array_kind};
 pub use callback::{set_callback_hook, CallbackHook};
 pub use error::{nyrt_error, nyrt_error_div_zero, runtime_error};
 pub use instance::{
@@ -56,6 +56,8 @@ pub fn display_string(v: NyValue) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_array;
 #[cfg(test)]
 mod tests_consume;
 #[cfg(test)]

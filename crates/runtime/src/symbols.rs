@@ -48,6 +48,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         nyrt_release,
         nyrt_new_instance,
         nyrt_new_array,
+        nyrt_new_array_kind,
         nyrt_new_map,
         nyrt_new_console,
         nyrt_new_math,

@@ -1,14 +1,16 @@
 //! Inline fast paths for hot runtime calls: reference counting (`RtCall Retain/Release`) and
-//! ArrayBox `get`/`set`/`length`/`size`/`push` on receivers of static type Array.
+//! ArrayBox `get`/`set`/`length`/`size`/`push` on receivers of static type Array, in the
+//! array's compact layout when the static element type is Int, Float or Bool.
 //!
 //! Contract (`nyash_mir::layout`): every heap object's word at `REFCOUNT_OFFSET` is its count;
 //! live objects have count >= 1. Inline code only increments counts >= 1 and decrements counts
 //! above 1; everything else (non-heap tags are filtered first, count 0 = dead under
 //! `NYASH_RC_CHECK=1`, the last release running `fini`/free) goes to `nyrt_retain` /
-//! `nyrt_release` in a cold block. Array fast paths check the receiver tag, the index tag and
-//! the bounds at run time and otherwise make the ordinary `nyrt_call_method` call, so every
-//! error and edge case (out-of-range `set`, non-Int index, growth on `push`) still comes from
-//! the runtime. The LLVM backend emits the same logic (its `codegen/fast.rs`).
+//! `nyrt_release` in a cold block. Array fast paths check the index tag, the array's kind word
+//! (the element layout), the stored value's tag for typed kinds, and the bounds at run time
+//! and otherwise make the ordinary `nyrt_call_method` call, so every error and edge case
+//! (out-of-range `set`, non-Int index, growth on `push`, a value that does not fit a typed
+//! array) still comes from the runtime. The LLVM backend emits the same logic (its `codegen/fast.rs`).
 
 use super::function::{CVal, FnLowering};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -43,6 +45,7 @@ const RC: i32 = layout::REFCOUNT_OFFSET as i32;
 const LEN: i32 = layout::ARRAY_LEN_OFFSET as i32;
 const CAP: i32 = layout::ARRAY_CAP_OFFSET as i32;
 const DATA: i32 = layout::ARRAY_DATA_OFFSET as i32;
+const KIND: i32 = layout::ARRAY_KIND_OFFSET as i32;
 
 impl<M: Module> FnLowering<'_, '_, M> {
     /// The constant `v` was defined as, if it is an `iconst` (e.g. the tag of a `ToDyn`).
@@ -102,6 +105,13 @@ impl<M: Module> FnLowering<'_, '_, M> {
 
     /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
     /// ordinary call".
+    ///
+    /// The layout is chosen by the receiver's static element type: Int, Float or Bool
+    /// elements use the compact kinds (8 or 1 bytes, no reference counting), anything else
+    /// `(tag, payload)` pairs. Either way the array's kind word is checked against the layout
+    /// the code assumes (the runtime may have turned a typed array into one of values, and an
+    /// array of values may reach a receiver typed Array(sites) of mixed sites); a mismatch
+    /// goes to the runtime call like every other unusual case.
     pub(super) fn array_fast_path(
         &mut self,
         recv: ValueId,
@@ -110,8 +120,12 @@ impl<M: Module> FnLowering<'_, '_, M> {
         site: SiteId,
     ) -> Result<Option<CVal>, BackendError> {
         let Type::Array(sites) = self.func.ty(recv) else { return Ok(None) };
+        let elem = self.mir.array_elem(sites);
         // Elements that can never be heap objects need no reference counting.
-        let counted = self.mir.array_elem(sites).is_counted();
+        let counted = elem.is_counted();
+        // (kind, element bytes) of the layout this code accesses.
+        let typed = layout::array_kind(elem);
+        let (kind, size) = typed.unwrap_or((layout::ARRAY_KIND_VALUES, 16));
         let Some(name) = self.mir.symbols.get(method.index()) else { return Ok(None) };
         let Some(op) = ArrayOp::classify(name, args.len()) else { return Ok(None) };
         let (rt, rp) = self.pair(recv)?;
@@ -126,6 +140,22 @@ impl<M: Module> FnLowering<'_, '_, M> {
             }
             _ => None,
         };
+        // The stored value of a typed `set`/`push` must have the kind's tag (else the runtime
+        // stores it, after turning the array into one of values).
+        let stored = match op {
+            ArrayOp::Set => Some(args[1]),
+            ArrayOp::Push => Some(args[0]),
+            _ => None,
+        };
+        let mut stored_tag = None;
+        if let (Some(v), Some(_)) = (stored, typed) {
+            let (vt, _) = self.pair(v)?;
+            match self.iconst_of(vt) {
+                Some(t) if t != kind => return Ok(None),
+                Some(_) => {}
+                None => stored_tag = Some(vt),
+            }
+        }
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -140,10 +170,41 @@ impl<M: Module> FnLowering<'_, '_, M> {
             let cond = self.b.ins().icmp_imm_s(IntCC::Equal, it, tag::INT);
             self.guard(cond, slow);
         }
+        if let Some(vt) = stored_tag {
+            let cond = self.b.ins().icmp_imm_s(IntCC::Equal, vt, kind);
+            self.guard(cond, slow);
+        }
         let flags = MemFlagsData::trusted();
+        // The array has the layout this code assumes.
+        let kind_guard = |this: &mut Self| {
+            let k = this.b.ins().load(types::I64, flags, rp, KIND);
+            let cond = this.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
+            this.guard(cond, slow);
+        };
+        // Address of element `i`.
+        let elem_addr = |this: &mut Self, i: ir::Value| {
+            let data = this.b.ins().load(types::I64, flags, rp, DATA);
+            let offset = match size {
+                1 => i,
+                8 => this.b.ins().ishl_imm_u(i, 3),
+                _ => this.b.ins().ishl_imm_u(i, 4),
+            };
+            this.b.ins().iadd(data, offset)
+        };
+        // Stores the payload `np` of a value that fits the typed kind at `addr`.
+        let store_typed = |this: &mut Self, np: ir::Value, addr: ir::Value| {
+            if size == 1 {
+                // Bool: one byte, 0 or 1 (as the runtime stores it).
+                let b = this.b.ins().icmp_imm_s(IntCC::NotEqual, np, 0);
+                this.b.ins().store(flags, b, addr, 0);
+            } else {
+                this.b.ins().store(flags, np, addr, 0);
+            }
+        };
         let result = match op {
             ArrayOp::Length => {
                 // A live array (count >= 1): a freed one (RC checking) must reach the runtime.
+                // `len` counts elements whatever the kind.
                 let rc = self.b.ins().load(types::I64, flags, rp, RC);
                 let cond = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
                 self.guard(cond, slow);
@@ -157,8 +218,8 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let len = self.b.ins().load(types::I64, flags, rp, LEN);
                 let cond = self.b.ins().icmp(IntCC::UnsignedLessThan, ip, len);
                 if op == ArrayOp::Get {
-                    // Out of range: `get` is null, inline, for a live array (a freed one,
-                    // under RC checking, must reach the runtime to be reported).
+                    // Out of range: `get` is null, inline, for a live array of any kind (a
+                    // freed one, under RC checking, must reach the runtime to be reported).
                     let in_range = self.b.create_block();
                     let out = self.b.create_block();
                     self.b.set_cold_block(out);
@@ -175,35 +236,49 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 } else {
                     self.guard(cond, slow);
                 }
-                let data = self.b.ins().load(types::I64, flags, rp, DATA);
-                let offset = self.b.ins().ishl_imm_u(ip, 4);
-                let addr = self.b.ins().iadd(data, offset);
-                // The element at the index (`set` only needs it to release it).
-                let element = |this: &mut Self| {
-                    let et = this.b.ins().load(types::I64, flags, addr, 0);
-                    let ep = this.b.ins().load(types::I64, flags, addr, 8);
-                    (et, ep)
-                };
-                if op == ArrayOp::Get {
-                    let (et, ep) = element(self);
-                    // Method results are owned: take a reference for the caller.
-                    if counted {
-                        self.inline_rc(RtFn::Retain, et, ep)?;
+                kind_guard(self);
+                let addr = elem_addr(self, ip);
+                if let Some((k, _)) = typed {
+                    if op == ArrayOp::Get {
+                        let p = if size == 1 {
+                            self.b.ins().uload8(types::I64, flags, addr, 0)
+                        } else {
+                            self.b.ins().load(types::I64, flags, addr, 0)
+                        };
+                        (self.b.ins().iconst(types::I64, k), p)
+                    } else {
+                        let (_, np) = self.pair(args[1])?;
+                        store_typed(self, np, addr);
+                        self.null_pair()
                     }
-                    (et, ep)
                 } else {
-                    let old = if counted { Some(element(self)) } else { None };
-                    let (nt, np) = self.pair(args[1])?;
-                    if counted {
-                        self.inline_rc(RtFn::Retain, nt, np)?;
+                    // The element at the index (`set` only needs it to release it).
+                    let element = |this: &mut Self| {
+                        let et = this.b.ins().load(types::I64, flags, addr, 0);
+                        let ep = this.b.ins().load(types::I64, flags, addr, 8);
+                        (et, ep)
+                    };
+                    if op == ArrayOp::Get {
+                        let (et, ep) = element(self);
+                        // Method results are owned: take a reference for the caller.
+                        if counted {
+                            self.inline_rc(RtFn::Retain, et, ep)?;
+                        }
+                        (et, ep)
+                    } else {
+                        let old = if counted { Some(element(self)) } else { None };
+                        let (nt, np) = self.pair(args[1])?;
+                        if counted {
+                            self.inline_rc(RtFn::Retain, nt, np)?;
+                        }
+                        self.b.ins().store(flags, nt, addr, 0);
+                        self.b.ins().store(flags, np, addr, 8);
+                        // Last: the old element's fini may run user code.
+                        if let Some((et, ep)) = old {
+                            self.inline_rc(RtFn::Release, et, ep)?;
+                        }
+                        self.null_pair()
                     }
-                    self.b.ins().store(flags, nt, addr, 0);
-                    self.b.ins().store(flags, np, addr, 8);
-                    // Last: the old element's fini may run user code.
-                    if let Some((et, ep)) = old {
-                        self.inline_rc(RtFn::Release, et, ep)?;
-                    }
-                    self.null_pair()
                 }
             }
             ArrayOp::Push => {
@@ -212,15 +287,18 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 // Room without growing (a freed array has capacity 0).
                 let cond = self.b.ins().icmp(IntCC::SignedLessThan, len, cap);
                 self.guard(cond, slow);
+                kind_guard(self);
                 let (nt, np) = self.pair(args[0])?;
-                if counted {
-                    self.inline_rc(RtFn::Retain, nt, np)?;
+                let addr = elem_addr(self, len);
+                if typed.is_some() {
+                    store_typed(self, np, addr);
+                } else {
+                    if counted {
+                        self.inline_rc(RtFn::Retain, nt, np)?;
+                    }
+                    self.b.ins().store(flags, nt, addr, 0);
+                    self.b.ins().store(flags, np, addr, 8);
                 }
-                let data = self.b.ins().load(types::I64, flags, rp, DATA);
-                let offset = self.b.ins().ishl_imm_u(len, 4);
-                let addr = self.b.ins().iadd(data, offset);
-                self.b.ins().store(flags, nt, addr, 0);
-                self.b.ins().store(flags, np, addr, 8);
                 let len1 = self.b.ins().iadd_imm_s(len, 1);
                 self.b.ins().store(flags, len1, rp, LEN);
                 self.null_pair()

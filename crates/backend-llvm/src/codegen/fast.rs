@@ -1,17 +1,20 @@
 //! Inline fast paths for hot runtime calls: reference counting (`RtCall Retain/Release`) and
-//! ArrayBox `get`/`set`/`length`/`size`/`push` on receivers of static type Array.
+//! ArrayBox `get`/`set`/`length`/`size`/`push` on receivers of static type Array, in the
+//! array's compact layout when the static element type is Int, Float or Bool.
 //!
 //! Contract (`nyash_mir::layout`): every heap object's word at `REFCOUNT_OFFSET` is its count;
 //! live objects have count >= 1. Inline code only increments counts >= 1 and decrements counts
 //! above 1; everything else (non-heap tags are filtered first, count 0 = dead under
 //! `NYASH_RC_CHECK=1`, the last release running `fini`/free) calls `nyrt_retain` /
-//! `nyrt_release` on a branch weighted as unlikely. Array fast paths check the receiver tag,
-//! the index tag and the bounds at run time and otherwise make the ordinary
-//! `nyrt_call_method` call, so every error and edge case (out-of-range `set`, non-Int index,
-//! growth on `push`) still comes from the runtime. Mirrors the Cranelift backend's `fast.rs`.
+//! `nyrt_release` on a branch weighted as unlikely. Array fast paths check the index tag, the
+//! array's kind word (the element layout), the stored value's tag for typed kinds, and the
+//! bounds at run time and otherwise make the ordinary `nyrt_call_method` call, so every error
+//! and edge case (out-of-range `set`, non-Int index, growth on `push`, a value that does not
+//! fit a typed array) still comes from the runtime. Mirrors the Cranelift backend's `fast.rs`.
 
 use super::function::FnCodegen;
 use super::{CgError, CgResult, Val};
+use crate::llvm14;
 
 use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicValue, IntValue, PointerValue};
@@ -141,6 +144,13 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
 
     /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
     /// ordinary call".
+    ///
+    /// The layout is chosen by the receiver's static element type: Int, Float or Bool
+    /// elements use the compact kinds (8 or 1 bytes, no reference counting), anything else
+    /// `(tag, payload)` pairs. Either way the array's kind word is checked against the layout
+    /// the code assumes (the runtime may have turned a typed array into one of values, and an
+    /// array of values may reach a receiver typed Array(sites) of mixed sites); a mismatch
+    /// goes to the runtime call like every other unusual case.
     pub(super) fn array_fast_path(
         &mut self,
         recv: ValueId,
@@ -150,8 +160,12 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         name: &str,
     ) -> CgResult<Option<Val<'ctx>>> {
         let Type::Array(sites) = self.f.ty(recv) else { return Ok(None) };
+        let elem = self.m.mir.array_elem(sites);
         // Elements that can never be heap objects need no reference counting.
-        let counted = self.m.mir.array_elem(sites).is_counted();
+        let counted = elem.is_counted();
+        // (kind, element bytes) of the layout this code accesses.
+        let typed = layout::array_kind(elem);
+        let (kind, size) = typed.unwrap_or((layout::ARRAY_KIND_VALUES, 16));
         let Some(sym) = self.m.mir.symbols.get(method.index()) else { return Ok(None) };
         let Some(op) = ArrayOp::classify(sym, args.len()) else { return Ok(None) };
         let Val::Boxed(rt, rp) = self.val(recv)? else {
@@ -169,12 +183,33 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             }
             _ => None,
         };
+        // The stored value of `set`/`push`.
+        let stored = match op {
+            ArrayOp::Set => Some(args[1]),
+            ArrayOp::Push => Some(args[0]),
+            _ => None,
+        };
+        let stored = match stored {
+            Some(v) => {
+                let Val::Boxed(nt, np) = self.val(v)? else {
+                    return Err(CgError(format!("stored value {v} is not boxed")));
+                };
+                // A typed array only takes values of the kind's tag (else the runtime stores
+                // it, after turning the array into one of values).
+                if typed.is_some() && nt.get_sign_extended_constant().is_some_and(|t| t != kind) {
+                    return Ok(None);
+                }
+                Some((nt, np))
+            }
+            None => None,
+        };
         let slow = self.new_block("arr.slow");
         let done = self.new_block("arr.done");
 
-        // Guards: the index is an Int (constant-folded for a `ToDyn` of an int), then
-        // per-method conditions. (The receiver's static type is the inference's proof that it
-        // is an array, as for `FromDyn`; its tag is not checked again.)
+        // Guards: the index is an Int (constant-folded for a `ToDyn` of an int), the stored
+        // value fits a typed kind, then per-method conditions. (The receiver's static type is
+        // the inference's proof that it is an array, as for `FromDyn`; its tag is not checked
+        // again.)
         let _ = rt;
         // `get` out of range: the null result's block, if any.
         let mut oob_null = None;
@@ -187,9 +222,21 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             )?;
             self.guard(is_int, slow, "arr.int")?;
         }
+        if let (Some((nt, _)), Some(_)) = (stored, typed) {
+            if nt.get_sign_extended_constant().is_none() {
+                let fits = self.builder.build_int_compare(
+                    IntPredicate::EQ,
+                    nt,
+                    self.i64_const(kind),
+                    "",
+                )?;
+                self.guard(fits, slow, "arr.fits")?;
+            }
+        }
         let (res_t, res_p) = match op {
             ArrayOp::Length => {
                 // A live array (count >= 1): a freed one (RC checking) must reach the runtime.
+                // `len` counts elements whatever the kind.
                 let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
                 let live =
                     self.builder.build_int_compare(IntPredicate::SGE, rc, self.i64_const(1), "")?;
@@ -204,8 +251,8 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?;
                 let inb = self.builder.build_int_compare(IntPredicate::ULT, ip, len, "")?;
                 if op == ArrayOp::Get {
-                    // Out of range: `get` is null, inline, for a live array (a freed one,
-                    // under RC checking, must reach the runtime to be reported).
+                    // Out of range: `get` is null, inline, for a live array of any kind (a
+                    // freed one, under RC checking, must reach the runtime to be reported).
                     let in_range = self.new_block("arr.inb");
                     let out = self.new_block("arr.oob");
                     self.likely_branch(inb, in_range, out)?;
@@ -226,31 +273,38 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 } else {
                     self.guard(inb, slow, "arr.inb")?;
                 }
-                let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
-                let offset = self.builder.build_left_shift(ip, self.i64_const(4), "")?;
-                let addr = self.builder.build_int_add(data, offset, "arr.elem")?;
-                let et = self.load_at(addr, 0, "arr.old.tag")?;
-                let ep = self.load_at(addr, 8, "arr.old.pay")?;
-                if op == ArrayOp::Get {
-                    // Method results are owned: take a reference for the caller.
-                    if counted {
-                        self.inline_rc(RtFn::Retain, et, ep)?;
+                self.kind_guard(rp, kind, slow)?;
+                let addr = self.elem_addr(rp, ip, size)?;
+                if typed.is_some() {
+                    if op == ArrayOp::Get {
+                        (self.i64_const(kind), self.load_elem(addr, size)?)
+                    } else {
+                        let (_, np) = stored.ok_or_else(|| CgError("set without value".into()))?;
+                        self.store_elem(addr, size, np)?;
+                        (self.i64_const(tag::NULL), self.i64_const(0))
                     }
-                    (et, ep)
                 } else {
-                    let Val::Boxed(nt, np) = self.val(args[1])? else {
-                        return Err(CgError(format!("stored value {} is not boxed", args[1])));
-                    };
-                    if counted {
-                        self.inline_rc(RtFn::Retain, nt, np)?;
+                    let et = self.load_at(addr, 0, "arr.old.tag")?;
+                    let ep = self.load_at(addr, 8, "arr.old.pay")?;
+                    if op == ArrayOp::Get {
+                        // Method results are owned: take a reference for the caller.
+                        if counted {
+                            self.inline_rc(RtFn::Retain, et, ep)?;
+                        }
+                        (et, ep)
+                    } else {
+                        let (nt, np) = stored.ok_or_else(|| CgError("set without value".into()))?;
+                        if counted {
+                            self.inline_rc(RtFn::Retain, nt, np)?;
+                        }
+                        self.store_word(addr, 0, nt)?;
+                        self.store_word(addr, 8, np)?;
+                        // Last: the old element's fini may run user code.
+                        if counted {
+                            self.inline_rc(RtFn::Release, et, ep)?;
+                        }
+                        (self.i64_const(tag::NULL), self.i64_const(0))
                     }
-                    self.store_word(addr, 0, nt)?;
-                    self.store_word(addr, 8, np)?;
-                    // Last: the old element's fini may run user code.
-                    if counted {
-                        self.inline_rc(RtFn::Release, et, ep)?;
-                    }
-                    (self.i64_const(tag::NULL), self.i64_const(0))
                 }
             }
             ArrayOp::Push => {
@@ -259,17 +313,18 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 // Room without growing (a freed array has capacity 0).
                 let room = self.builder.build_int_compare(IntPredicate::SLT, len, cap, "")?;
                 self.guard(room, slow, "arr.room")?;
-                let Val::Boxed(nt, np) = self.val(args[0])? else {
-                    return Err(CgError(format!("pushed value {} is not boxed", args[0])));
-                };
-                if counted {
-                    self.inline_rc(RtFn::Retain, nt, np)?;
+                self.kind_guard(rp, kind, slow)?;
+                let (nt, np) = stored.ok_or_else(|| CgError("push without value".into()))?;
+                let addr = self.elem_addr(rp, len, size)?;
+                if typed.is_some() {
+                    self.store_elem(addr, size, np)?;
+                } else {
+                    if counted {
+                        self.inline_rc(RtFn::Retain, nt, np)?;
+                    }
+                    self.store_word(addr, 0, nt)?;
+                    self.store_word(addr, 8, np)?;
                 }
-                let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
-                let offset = self.builder.build_left_shift(len, self.i64_const(4), "")?;
-                let addr = self.builder.build_int_add(data, offset, "arr.end")?;
-                self.store_word(addr, 0, nt)?;
-                self.store_word(addr, 8, np)?;
                 let len1 = self.builder.build_int_add(len, self.i64_const(1), "arr.len1")?;
                 self.store_word(rp, layout::ARRAY_LEN_OFFSET, len1)?;
                 (self.i64_const(tag::NULL), self.i64_const(0))
@@ -300,6 +355,56 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             tag_phi.as_basic_value().into_int_value(),
             pay_phi.as_basic_value().into_int_value(),
         )))
+    }
+
+    /// Continues when the array at `rp` has element kind `kind`, else branches to `slow`.
+    fn kind_guard(&self, rp: IntValue<'ctx>, kind: i64, slow: BasicBlock<'ctx>) -> CgResult<()> {
+        let k = self.load_at(rp, layout::ARRAY_KIND_OFFSET, "arr.kind")?;
+        let same = self.builder.build_int_compare(IntPredicate::EQ, k, self.i64_const(kind), "")?;
+        self.guard(same, slow, "arr.kind.ok")
+    }
+
+    /// The address (as an integer) of element `i` of `size` bytes of the array at `rp`.
+    fn elem_addr(
+        &self,
+        rp: IntValue<'ctx>,
+        i: IntValue<'ctx>,
+        size: i64,
+    ) -> CgResult<IntValue<'ctx>> {
+        let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
+        let offset = match size {
+            1 => i,
+            _ => self.builder.build_left_shift(
+                i,
+                self.i64_const(size.trailing_zeros().into()),
+                "",
+            )?,
+        };
+        Ok(self.builder.build_int_add(data, offset, "arr.elem")?)
+    }
+
+    /// The payload of the typed element of `size` bytes at `addr` (an i64: the Int, the
+    /// Float's bits, or the Bool's 0/1).
+    fn load_elem(&self, addr: IntValue<'ctx>, size: i64) -> CgResult<IntValue<'ctx>> {
+        if size != 1 {
+            return self.load_at(addr, 0, "arr.elem.val");
+        }
+        let ptr = self.builder.build_int_to_ptr(addr, llvm14::byte_ptr_type(self.m.ctx), "")?;
+        let b = llvm14::load_i8(&self.builder, self.m.ctx.i8_type(), ptr, "arr.elem.byte")?;
+        Ok(self.builder.build_int_z_extend(b.into_int_value(), self.m.types.i64, "")?)
+    }
+
+    /// Stores the payload `np` of a value that fits the typed kind as an element of `size`
+    /// bytes at `addr` (a Bool as one byte 0 or 1, as the runtime stores it).
+    fn store_elem(&self, addr: IntValue<'ctx>, size: i64, np: IntValue<'ctx>) -> CgResult<()> {
+        if size != 1 {
+            return self.store_word(addr, 0, np);
+        }
+        let ptr = self.builder.build_int_to_ptr(addr, llvm14::byte_ptr_type(self.m.ctx), "")?;
+        let nz = self.builder.build_int_compare(IntPredicate::NE, np, self.i64_const(0), "")?;
+        let byte = self.builder.build_int_z_extend(nz, self.m.ctx.i8_type(), "")?;
+        self.builder.build_store(ptr, byte)?;
+        Ok(())
     }
 
     pub(super) fn current_insert_block(&self) -> CgResult<BasicBlock<'ctx>> {

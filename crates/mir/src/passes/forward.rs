@@ -224,7 +224,12 @@ fn keeps_fields(k: &InstKind) -> bool {
         Call { .. } | DynMethodCall { .. } | FieldStore { .. } => false,
         RtCall { func, .. } => matches!(
             func,
-            RtFn::Retain | RtFn::BoxId | RtFn::NewArray | RtFn::NewMap | RtFn::NewInstance
+            RtFn::Retain
+                | RtFn::BoxId
+                | RtFn::NewArray
+                | RtFn::NewArrayKind
+                | RtFn::NewMap
+                | RtFn::NewInstance
         ),
         // Generic MIR never reaches this pass; treat it as opaque all the same.
         MethodCall { .. } | FieldGet { .. } | FieldSet { .. } | Print(_) | Release(_) => false,

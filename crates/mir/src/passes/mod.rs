@@ -1,6 +1,7 @@
 //! MIR passes: type inference, function specialization, legalization (generic → legal),
 //! simplification, inlining, and the small helpers they share.
 
+mod array_kinds;
 mod builtin_types;
 pub mod dispatch;
 mod forward;
@@ -13,6 +14,7 @@ mod rc_elide;
 mod simplify;
 mod specialize;
 
+pub use array_kinds::typed_array_allocations;
 pub use builtin_types::builtin_result;
 pub use forward::forward_fields;
 pub use infer::{binary_result, infer_types, unary_result};

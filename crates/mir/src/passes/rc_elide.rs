@@ -69,6 +69,7 @@ fn quiet_rt(f: RtFn) -> bool {
             | StrNew
             | NewInstance
             | NewArray
+            | NewArrayKind
             | NewMap
             | NewConsole
             | NewMath

@@ -36,25 +36,25 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             let n = len();
             let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else { out_of_range(i, n) };
             retain(v);
-            let old = a.with_items(|items| std::mem::replace(&mut items[i], v));
-            release(old);
+            // In range (checked above), so `set` stores `v`; a typed array whose kind `v`
+            // does not fit becomes an array of values first.
+            if let Some(old) = a.set(i, v) {
+                release(old);
+            }
             NyValue::NULL
         }
         (Method::Push, 1) => {
             retain(c.args[0]);
-            a.with_items(|items| items.push(c.args[0]));
+            a.push(c.args[0]);
             NyValue::NULL
         }
-        (Method::Pop, 0) => {
-            let v = a.with_items(|items| items.pop());
-            v.unwrap_or(NyValue::NULL)
-        }
+        (Method::Pop, 0) => a.pop().unwrap_or(NyValue::NULL),
         (Method::Insert, 2) => {
             let i = c.int(0);
             let n = len();
             let Some(i) = usize::try_from(i).ok().filter(|&i| i <= n) else { out_of_range(i, n) };
             retain(c.args[1]);
-            a.with_items(|items| items.insert(i, c.args[1]));
+            a.insert(i, c.args[1]);
             NyValue::NULL
         }
         (Method::Remove, 1) => {
@@ -62,19 +62,19 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             let n = len();
             let Some(i) = usize::try_from(i).ok().filter(|&i| i < n) else { out_of_range(i, n) };
             // The array's reference moves to the caller.
-            a.with_items(|items| items.remove(i))
+            a.remove(i).unwrap_or(NyValue::NULL)
         }
         (Method::Clear, 0) => {
-            let items = a.with_items(std::mem::take);
-            release_all(items);
+            release_all(a.clear());
             NyValue::NULL
         }
         (Method::Contains, 1) => {
-            let found = a.with_items(|items| items.iter().any(|x| values_equal(*x, c.args[0])));
+            // `values_equal` never runs user code, so the items need no references.
+            let found = (0..len()).any(|i| a.get(i).is_some_and(|x| values_equal(x, c.args[0])));
             NyValue::bool(found)
         }
         (Method::IndexOf, 1) => {
-            let pos = a.with_items(|items| items.iter().position(|x| values_equal(*x, c.args[0])));
+            let pos = (0..len()).position(|i| a.get(i).is_some_and(|x| values_equal(x, c.args[0])));
             NyValue::int(pos.map(|p| p as i64).unwrap_or(-1))
         }
         (Method::Join, 1) => {
@@ -105,13 +105,10 @@ pub(super) fn call(recv: NyValue, a: &ArrayObj, m: Method, c: &Call) -> NyValue 
             let n = a.len();
             let from = clamp(c.int(0), n);
             let to = if c.args.len() == 2 { clamp(c.int(1), n) } else { n };
-            let part: Vec<NyValue> =
-                if from < to { a.with_items(|items| items[from..to].to_vec()) } else { Vec::new() };
-            part.iter().for_each(|v| retain(*v));
-            NyValue::array(part)
+            a.slice(from, to)
         }
         (Method::Reverse, 0) => {
-            a.with_items(|items| items.reverse());
+            a.reverse();
             NyValue::NULL
         }
         (Method::Sort, 0) => {
