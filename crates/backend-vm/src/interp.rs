@@ -505,6 +505,10 @@ impl<'m> Interp<'m> {
             RtFn::NewInstance => rt::nyrt_new_instance(a(0).payload),
             RtFn::NewArray => rt::nyrt_new_array(),
             RtFn::NewArrayKind => rt::nyrt_new_array_kind(a(0).payload),
+            RtFn::ArrayEnsureKind => {
+                rt::nyrt_array_ensure_kind(a(0).payload, a(1).payload);
+                NyValue::NULL
+            }
             RtFn::NewMap => rt::nyrt_new_map(),
             RtFn::NewConsole => rt::nyrt_new_console(),
             RtFn::NewMath => rt::nyrt_new_math(),

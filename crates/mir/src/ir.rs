@@ -749,6 +749,67 @@ impl Function {
         post
     }
 
+    /// Each block's predecessors (each once), unreachable ones included.
+    pub fn predecessors(&self) -> Vec<Vec<usize>> {
+        let mut preds = vec![Vec::new(); self.blocks.len()];
+        for (bi, b) in self.blocks.iter().enumerate() {
+            for (t, _) in b.term.successors() {
+                if let Some(p) = preds.get_mut(t.index()) {
+                    if !p.contains(&bi) {
+                        p.push(bi);
+                    }
+                }
+            }
+        }
+        preds
+    }
+
+    /// Immediate dominators (Cooper–Harvey–Kennedy). `None` for blocks unreachable from the
+    /// entry; the entry is its own dominator.
+    pub fn dominators(&self) -> Vec<Option<usize>> {
+        let n = self.blocks.len();
+        let rpo = self.reverse_post_order();
+        let mut rpo_num = vec![usize::MAX; n];
+        for (i, &b) in rpo.iter().enumerate() {
+            rpo_num[b] = i;
+        }
+        let preds = self.predecessors();
+        let mut idom: Vec<Option<usize>> = vec![None; n];
+        idom[0] = Some(0);
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for &b in rpo.iter().skip(1) {
+                let mut new: Option<usize> = None;
+                for &p in &preds[b] {
+                    if idom[p].is_none() {
+                        continue;
+                    }
+                    new = Some(match new {
+                        None => p,
+                        Some(cur) => {
+                            let (mut x, mut y) = (p, cur);
+                            while x != y {
+                                while rpo_num[x] > rpo_num[y] {
+                                    x = idom[x].unwrap_or(0);
+                                }
+                                while rpo_num[y] > rpo_num[x] {
+                                    y = idom[y].unwrap_or(0);
+                                }
+                            }
+                            x
+                        }
+                    });
+                }
+                if new.is_some() && idom[b] != new {
+                    idom[b] = new;
+                    changed = true;
+                }
+            }
+        }
+        idom
+    }
+
     pub fn new_value(&mut self, ty: Type) -> ValueId {
         self.values.push(ValueData { ty });
         ValueId::new(self.values.len() - 1)
@@ -757,12 +818,16 @@ impl Function {
 
 impl Module {
     /// The element type of arrays from `sites` (`Dyn` when not inferred).
+    ///
+    /// A site nothing is ever stored into (`Void`) holds no elements, so it adds nothing to
+    /// the join: an array from `{never stored, Float}` sites holds only Floats (its reads may
+    /// still be null, out of range, like any array's).
     pub fn array_elem(&self, sites: ArraySites) -> Type {
-        sites
-            .bits()
-            .map(|b| self.array_elems.get(b).copied().unwrap_or(Type::Dyn))
+        let elems = sites.bits().map(|b| self.array_elems.get(b).copied().unwrap_or(Type::Dyn));
+        elems
+            .filter(|&t| t != Type::Void)
             .reduce(Type::join)
-            .unwrap_or(Type::Dyn)
+            .unwrap_or(if sites.bits().next().is_some() { Type::Void } else { Type::Dyn })
     }
     pub fn func(&self, f: FuncId) -> &Function {
         &self.funcs[f.index()]

@@ -1,6 +1,7 @@
 //! Nyash MIR: typed SSA with block parameters, lowering from the AST, passes, verifier,
 //! text printer, the runtime ABI table and the `Backend` trait.
 
+pub mod array_views;
 pub mod backend;
 pub mod ir;
 pub mod lower;
@@ -10,6 +11,7 @@ pub mod print;
 pub mod runtime_abi;
 pub mod verify;
 
+pub use array_views::{array_views, ArrayOp, ArrayViews};
 pub use backend::{
     Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings,
 };

@@ -151,6 +151,10 @@ rt_fns! {
     // An empty array of element kind `layout::ARRAY_KIND_*` (chosen by `passes::array_kinds`
     // for allocation sites whose elements inference proved to be all Int, Float or Bool).
     NewArrayKind = "nyrt_new_array_kind"(I64) -> Boxed, site = false;
+    // Before a loop that caches an array's buffer (`array_views`): the array payload has element
+    // kind `layout::ARRAY_KIND_*` afterwards (packed if needed; internal error if impossible).
+    // Emitted by the native backends only, never in MIR.
+    ArrayEnsureKind = "nyrt_array_ensure_kind"(I64, I64) -> Void, site = false;
     NewMap = "nyrt_new_map"() -> Boxed, site = false;
     NewConsole = "nyrt_new_console"() -> Boxed, site = false;
     NewMath = "nyrt_new_math"() -> Boxed, site = false;

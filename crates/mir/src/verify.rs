@@ -86,7 +86,7 @@ fn verify_function(m: &Module, f: &Function, stage: Stage, errs: &mut Vec<String
             }
         }
     }
-    let idom = dominators(f);
+    let idom = f.dominators();
     let dominates = |a: usize, mut b: usize| -> bool {
         // Walk b's dominator chain up to the entry.
         loop {
@@ -426,57 +426,4 @@ fn check_inst(
         }
         Binary { .. } | Unary { .. } | Truthy(_) | Print(_) | Retain(_) | Release(_) => {}
     }
-}
-
-/// Immediate dominators (Cooper–Harvey–Kennedy). `None` for blocks unreachable from the
-/// entry; the entry is its own dominator.
-fn dominators(f: &Function) -> Vec<Option<usize>> {
-    let n = f.blocks.len();
-    let rpo = f.reverse_post_order();
-    let mut rpo_num = vec![usize::MAX; n];
-    for (i, &b) in rpo.iter().enumerate() {
-        rpo_num[b] = i;
-    }
-    let mut preds = vec![Vec::new(); n];
-    for &b in &rpo {
-        for (s, _) in f.blocks[b].term.successors() {
-            if s.index() < n {
-                preds[s.index()].push(b);
-            }
-        }
-    }
-    let mut idom: Vec<Option<usize>> = vec![None; n];
-    idom[0] = Some(0);
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for &b in rpo.iter().skip(1) {
-            let mut new: Option<usize> = None;
-            for &p in &preds[b] {
-                if idom[p].is_none() {
-                    continue;
-                }
-                new = Some(match new {
-                    None => p,
-                    Some(cur) => {
-                        let (mut x, mut y) = (p, cur);
-                        while x != y {
-                            while rpo_num[x] > rpo_num[y] {
-                                x = idom[x].unwrap_or(0);
-                            }
-                            while rpo_num[y] > rpo_num[x] {
-                                y = idom[y].unwrap_or(0);
-                            }
-                        }
-                        x
-                    }
-                });
-            }
-            if new.is_some() && idom[b] != new {
-                idom[b] = new;
-                changed = true;
-            }
-        }
-    }
-    idom
 }

@@ -397,6 +397,29 @@ pub extern "C" fn nyrt_new_array_kind(kind: i64) -> NyValue {
     NyValue::new(tag::ARRAY, Box::into_raw(Box::new(ArrayObj::new(kind))) as i64)
 }
 
+/// Makes the array at `p` (an ArrayBox payload) have element kind `kind` before compiled code
+/// caches its buffer, length and kind for the length of a loop (see `nyash_mir::array_views`):
+/// an array of values whose elements all fit the kind (e.g. an empty one) is packed, O(n).
+/// The compiler only asks where inference proved every element has the kind's type, so an
+/// element that does not fit is a compiler bug: an internal error, never a wrong read.
+#[no_mangle]
+pub extern "C" fn nyrt_array_ensure_kind(p: i64, kind: i64) {
+    // SAFETY: the compiler passes the payload of a live value of static type Array.
+    let a = unsafe { &*(p as *const ArrayObj) };
+    if a.kind() == kind {
+        return;
+    }
+    a.with_buf(|b| {
+        let items = std::mem::replace(b, Buf::empty(kind::VALUES)).into_values();
+        *b = Buf::pack(kind, items);
+    });
+    if a.kind() != kind {
+        crate::error::internal_error(&format!(
+            "an array inferred to hold only elements of kind {kind} holds other values"
+        ));
+    }
+}
+
 /// Transparent huge pages for big element buffers. A big array is usually walked in full or
 /// at random (`get(j)` with a stride), touching a new 4 KiB page every few elements: with 2 MiB
 /// pages the kernel takes ~500x fewer page faults while the buffer fills, and strided reads

@@ -49,6 +49,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         nyrt_new_instance,
         nyrt_new_array,
         nyrt_new_array_kind,
+        nyrt_array_ensure_kind,
         nyrt_new_map,
         nyrt_new_console,
         nyrt_new_math,

@@ -16,29 +16,7 @@ use super::function::{CVal, FnLowering};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, types, InstBuilder, InstructionData, MemFlagsData, Opcode};
 use cranelift_module::Module;
-use nyash_mir::{layout, tag, BackendError, RtFn, SiteId, SymId, Type, ValueId};
-
-/// Which ArrayBox method a `DynMethodCall` on an Array receiver is, if it has a fast path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ArrayOp {
-    Get,
-    Set,
-    Length,
-    Push,
-}
-
-impl ArrayOp {
-    /// The fast-path method for `name` called with `argc` arguments, if any.
-    pub(crate) fn classify(name: &str, argc: usize) -> Option<ArrayOp> {
-        match (name, argc) {
-            ("get", 1) => Some(ArrayOp::Get),
-            ("set", 2) => Some(ArrayOp::Set),
-            ("length" | "size", 0) => Some(ArrayOp::Length),
-            ("push", 1) => Some(ArrayOp::Push),
-            _ => None,
-        }
-    }
-}
+use nyash_mir::{layout, tag, ArrayOp, BackendError, BlockId, RtFn, SiteId, SymId, Type, ValueId};
 
 /// Offsets as CLIF immediates (all small constants).
 const RC: i32 = layout::REFCOUNT_OFFSET as i32;
@@ -129,6 +107,15 @@ impl<M: Module> FnLowering<'_, '_, M> {
         let Some(name) = self.mir.symbols.get(method.index()) else { return Ok(None) };
         let Some(op) = ArrayOp::classify(name, args.len()) else { return Ok(None) };
         let (rt, rp) = self.pair(recv)?;
+        // The `(data, len)` read before the loop, when `array_views` proved nothing in the
+        // loop changes the header (so neither the kind check nor the loads are needed here).
+        let view = match (typed, op) {
+            (Some(_), ArrayOp::Get | ArrayOp::Set | ArrayOp::Length) => self
+                .views
+                .view_of(self.current, recv)
+                .and_then(|p| self.view_vals.get(&(p, recv)).copied()),
+            _ => None,
+        };
         let index = match op {
             ArrayOp::Get | ArrayOp::Set => {
                 let (it, ip) = self.pair(args[0])?;
@@ -177,13 +164,19 @@ impl<M: Module> FnLowering<'_, '_, M> {
         let flags = MemFlagsData::trusted();
         // The array has the layout this code assumes.
         let kind_guard = |this: &mut Self| {
+            if view.is_some() {
+                return;
+            }
             let k = this.b.ins().load(types::I64, flags, rp, KIND);
             let cond = this.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
             this.guard(cond, slow);
         };
         // Address of element `i`.
         let elem_addr = |this: &mut Self, i: ir::Value| {
-            let data = this.b.ins().load(types::I64, flags, rp, DATA);
+            let data = match view {
+                Some((data, _)) => data,
+                None => this.b.ins().load(types::I64, flags, rp, DATA),
+            };
             let offset = match size {
                 1 => i,
                 8 => this.b.ins().ishl_imm_u(i, 3),
@@ -202,6 +195,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
             }
         };
         let result = match op {
+            ArrayOp::Length if view.is_some() => {
+                let len = view.map_or(rp, |(_, len)| len);
+                (self.b.ins().iconst(types::I64, tag::INT), len)
+            }
             ArrayOp::Length => {
                 // A live array (count >= 1): a freed one (RC checking) must reach the runtime.
                 // `len` counts elements whatever the kind.
@@ -215,7 +212,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let ip = index.map(|(_, ip)| ip).unwrap_or(rp);
                 // Unsigned compare: a negative index is out of range too. A freed array has
                 // length 0, so nothing dead gets past this.
-                let len = self.b.ins().load(types::I64, flags, rp, LEN);
+                let len = match view {
+                    Some((_, len)) => len,
+                    None => self.b.ins().load(types::I64, flags, rp, LEN),
+                };
                 let cond = self.b.ins().icmp(IntCC::UnsignedLessThan, ip, len);
                 if op == ArrayOp::Get {
                     // Out of range: `get` is null, inline, for a live array of any kind (a
@@ -315,6 +315,33 @@ impl<M: Module> FnLowering<'_, '_, M> {
         self.b.switch_to_block(done);
         let params = self.b.block_params(done);
         Ok(Some(CVal::Two(params[0], params[1])))
+    }
+
+    /// At the end of `block`, before its terminator: for each array whose accesses in the loop
+    /// after it use a view, make its kind the expected one (`nyrt_array_ensure_kind`, cold)
+    /// and read its buffer and length once.
+    pub(super) fn take_array_views(&mut self, block: BlockId) -> Result<(), BackendError> {
+        let Some(arrays) = self.views.take.get(&block).cloned() else { return Ok(()) };
+        let flags = MemFlagsData::trusted();
+        for (recv, kind) in arrays {
+            let (_, rp) = self.pair(recv)?;
+            let k = self.b.ins().load(types::I64, flags, rp, KIND);
+            let same = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
+            let fix = self.b.create_block();
+            let ready = self.b.create_block();
+            self.b.set_cold_block(fix);
+            self.b.ins().brif(same, ready, &[], fix, &[]);
+            self.b.switch_to_block(fix);
+            let ensure = self.rt_ref(RtFn::ArrayEnsureKind)?;
+            let kv = self.b.ins().iconst(types::I64, kind);
+            self.b.ins().call(ensure, &[rp, kv]);
+            self.b.ins().jump(ready, &[]);
+            self.b.switch_to_block(ready);
+            let data = self.b.ins().load(types::I64, flags, rp, DATA);
+            let len = self.b.ins().load(types::I64, flags, rp, LEN);
+            self.view_vals.insert((block, recv), (data, len));
+        }
+        Ok(())
     }
 
     /// Continues in a fresh block when `cond` holds, else branches to `slow`.

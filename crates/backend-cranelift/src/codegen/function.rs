@@ -11,7 +11,8 @@ use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::Module;
 use nyash_mir::{
-    BackendError, BlockId, Const, Function, Module as MirModule, Repr, RtFn, Terminator, ValueId,
+    array_views, ArrayViews, BackendError, BlockId, Const, Function, Module as MirModule, Repr,
+    RtFn, Terminator, ValueId,
 };
 use std::collections::HashMap;
 
@@ -55,6 +56,12 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     pub consts: HashMap<ValueId, Const>,
     /// MIR annotations for the CLIF text, when asked for.
     notes: Option<Notes>,
+    /// Typed array accesses that use a header read before their loop (`array_views`).
+    pub views: ArrayViews,
+    /// The MIR block being lowered.
+    pub current: BlockId,
+    /// The `(data, len)` each preheader read for a receiver.
+    pub view_vals: HashMap<(BlockId, ValueId), (ir::Value, ir::Value)>,
 }
 
 /// Builds the CLIF body of `func` into `clif` (whose signature is already set). Returns the
@@ -80,6 +87,9 @@ pub(super) fn lower_function<M: Module>(
         data_refs: HashMap::new(),
         consts: HashMap::new(),
         notes: annotate.then(Notes::default),
+        views: array_views(mir, func),
+        current: BlockId(0),
+        view_vals: HashMap::new(),
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
@@ -144,12 +154,14 @@ impl<M: Module> FnLowering<'_, '_, M> {
             if let Some(notes) = &mut self.notes {
                 notes.blocks.insert(block, annotate::block_header(func, bid));
             }
+            self.current = bid;
             for inst in &func.block(bid).insts {
                 let mark = self.mark();
                 self.lower_inst(inst)?;
                 self.annotate(mark, || annotate::inst_text(mir, inst));
             }
             let mark = self.mark();
+            self.take_array_views(bid)?;
             self.lower_terminator(&func.block(bid).term)?;
             let term = &func.block(bid).term;
             self.annotate(mark, || annotate::term_text(term));

@@ -19,28 +19,7 @@ use crate::llvm14;
 use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
-use nyash_mir::{layout, tag, RtFn, SiteId, SymId, Type, ValueId};
-
-/// Which ArrayBox method a `DynMethodCall` on an Array receiver is, if it has a fast path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ArrayOp {
-    Get,
-    Set,
-    Length,
-    Push,
-}
-
-impl ArrayOp {
-    fn classify(name: &str, argc: usize) -> Option<ArrayOp> {
-        match (name, argc) {
-            ("get", 1) => Some(ArrayOp::Get),
-            ("set", 2) => Some(ArrayOp::Set),
-            ("length" | "size", 0) => Some(ArrayOp::Length),
-            ("push", 1) => Some(ArrayOp::Push),
-            _ => None,
-        }
-    }
-}
+use nyash_mir::{layout, tag, ArrayOp, BlockId, RtFn, SiteId, SymId, Type, ValueId};
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     pub(super) fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
@@ -171,6 +150,15 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         let Val::Boxed(rt, rp) = self.val(recv)? else {
             return Err(CgError(format!("method receiver {recv} is not boxed")));
         };
+        // The `(data, len)` read before the loop, when `array_views` proved nothing in the
+        // loop changes the header (so neither the kind check nor the loads are needed here).
+        let view = match (typed, op) {
+            (Some(_), ArrayOp::Get | ArrayOp::Set | ArrayOp::Length) => self
+                .views
+                .view_of(self.current, recv)
+                .and_then(|p| self.view_vals.get(&(p, recv)).copied()),
+            _ => None,
+        };
         let index = match op {
             ArrayOp::Get | ArrayOp::Set => {
                 let Val::Boxed(it, ip) = self.val(args[0])? else {
@@ -234,6 +222,10 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             }
         }
         let (res_t, res_p) = match op {
+            ArrayOp::Length if view.is_some() => {
+                let len = view.map_or(rp, |(_, len)| len);
+                (self.i64_const(tag::INT), len)
+            }
             ArrayOp::Length => {
                 // A live array (count >= 1): a freed one (RC checking) must reach the runtime.
                 // `len` counts elements whatever the kind.
@@ -248,7 +240,10 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 let ip = index.map(|(_, ip)| ip).unwrap_or(rp);
                 // Unsigned compare: a negative index is out of range too. A freed array has
                 // length 0, so nothing dead gets past this.
-                let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?;
+                let len = match view {
+                    Some((_, len)) => len,
+                    None => self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.len")?,
+                };
                 let inb = self.builder.build_int_compare(IntPredicate::ULT, ip, len, "")?;
                 if op == ArrayOp::Get {
                     // Out of range: `get` is null, inline, for a live array of any kind (a
@@ -273,8 +268,13 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 } else {
                     self.guard(inb, slow, "arr.inb")?;
                 }
-                self.kind_guard(rp, kind, slow)?;
-                let addr = self.elem_addr(rp, ip, size)?;
+                let addr = match view {
+                    Some((data, _)) => self.index_addr(data, ip, size)?,
+                    None => {
+                        self.kind_guard(rp, kind, slow)?;
+                        self.elem_addr(rp, ip, size)?
+                    }
+                };
                 if typed.is_some() {
                     if op == ArrayOp::Get {
                         (self.i64_const(kind), self.load_elem(addr, size)?)
@@ -357,6 +357,33 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         )))
     }
 
+    /// At the end of `block`, before its terminator: for each array whose accesses in the loop
+    /// after it use a view, make its kind the expected one (`nyrt_array_ensure_kind`, cold)
+    /// and read its buffer and length once.
+    pub(super) fn take_array_views(&mut self, block: BlockId) -> CgResult<()> {
+        let Some(arrays) = self.views.take.get(&block).cloned() else { return Ok(()) };
+        for (recv, kind) in arrays {
+            let Val::Boxed(_, rp) = self.val(recv)? else {
+                return Err(CgError(format!("array {recv} is not boxed")));
+            };
+            let k = self.load_at(rp, layout::ARRAY_KIND_OFFSET, "arr.kind")?;
+            let same =
+                self.builder.build_int_compare(IntPredicate::EQ, k, self.i64_const(kind), "")?;
+            let fix = self.new_block("arr.view.fix");
+            let ready = self.new_block("arr.view");
+            self.likely_branch(same, ready, fix)?;
+            self.builder.position_at_end(fix);
+            let args = [Val::I64(rp), Val::I64(self.i64_const(kind))];
+            self.m.rt_call(&self.builder, RtFn::ArrayEnsureKind, &args, SiteId(0), "")?;
+            self.builder.build_unconditional_branch(ready)?;
+            self.builder.position_at_end(ready);
+            let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.view.data")?;
+            let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.view.len")?;
+            self.view_vals.insert((block, recv), (data, len));
+        }
+        Ok(())
+    }
+
     /// Continues when the array at `rp` has element kind `kind`, else branches to `slow`.
     fn kind_guard(&self, rp: IntValue<'ctx>, kind: i64, slow: BasicBlock<'ctx>) -> CgResult<()> {
         let k = self.load_at(rp, layout::ARRAY_KIND_OFFSET, "arr.kind")?;
@@ -372,6 +399,16 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         size: i64,
     ) -> CgResult<IntValue<'ctx>> {
         let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
+        self.index_addr(data, i, size)
+    }
+
+    /// The address (as an integer) of element `i` of `size` bytes of the buffer at `data`.
+    fn index_addr(
+        &self,
+        data: IntValue<'ctx>,
+        i: IntValue<'ctx>,
+        size: i64,
+    ) -> CgResult<IntValue<'ctx>> {
         let offset = match size {
             1 => i,
             _ => self.builder.build_left_shift(

@@ -5,8 +5,12 @@ use super::{CgError, CgResult, ModuleCodegen, Val};
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::types::StructType;
+use inkwell::values::IntValue;
 use inkwell::values::{BasicValue, FunctionValue, PhiValue, PointerValue};
-use nyash_mir::{BlockId, FuncId, Function, InstKind, Repr, Terminator, ValueId};
+use nyash_mir::{
+    array_views, ArrayViews, BlockId, FuncId, Function, InstKind, Repr, Terminator, ValueId,
+};
+use std::collections::HashMap;
 
 /// The phi node(s) standing for one block parameter.
 #[derive(Clone, Copy)]
@@ -27,6 +31,12 @@ pub(super) struct FnCodegen<'m, 'a, 'ctx> {
     /// The stack buffer `DynMethodCall` passes its `(tag, payload)` argument pairs in:
     /// one per function, sized for the largest call, allocated in the entry block.
     pub argbuf: Option<(StructType<'ctx>, PointerValue<'ctx>)>,
+    /// Typed array accesses that use a header read before their loop (`array_views`).
+    pub views: ArrayViews,
+    /// The MIR block being lowered.
+    pub current: BlockId,
+    /// The `(data, len)` each preheader read for a receiver.
+    pub view_vals: HashMap<(BlockId, ValueId), (IntValue<'ctx>, IntValue<'ctx>)>,
 }
 
 pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgResult<()> {
@@ -53,6 +63,9 @@ pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgRes
         phis: vec![Vec::new(); f.blocks.len()],
         vals: vec![None; f.values.len()],
         argbuf: None,
+        views: array_views(mir, f),
+        current: BlockId(0),
+        view_vals: HashMap::new(),
     };
     for b in f.block_ids() {
         if b != BlockId(0) || entry_is_target {
@@ -260,9 +273,11 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     fn lower_block(&mut self, b: BlockId) -> CgResult<()> {
         self.builder.position_at_end(self.blocks[b.index()]);
         let block = self.f.block(b);
+        self.current = b;
         for inst in &block.insts {
             self.lower_inst(inst)?;
         }
+        self.take_array_views(b)?;
         self.lower_terminator(&block.term)
     }
 

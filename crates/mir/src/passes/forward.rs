@@ -46,7 +46,7 @@ fn forward_function(f: &mut Function) {
 fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> HashMap<usize, State> {
     let order = f.reverse_post_order();
     let rank: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &b)| (b, i)).collect();
-    let preds = predecessors(f);
+    let preds = f.predecessors();
     let mut seeds = HashMap::new();
     for &h in &order {
         // Back edges come from blocks at or after the header in reverse post-order.
@@ -95,7 +95,7 @@ fn forward_pass(
     merge: bool,
 ) -> Vec<Option<State>> {
     let order = f.reverse_post_order();
-    let preds = predecessors(f);
+    let preds = f.predecessors();
     let mut out: Vec<Option<State>> = vec![None; f.blocks.len()];
     let mut replace: HashMap<ValueId, ValueId> = HashMap::new();
     let mut to_dyn: HashMap<ValueId, ValueId> = HashMap::new();
@@ -235,18 +235,4 @@ fn keeps_fields(k: &InstKind) -> bool {
         MethodCall { .. } | FieldGet { .. } | FieldSet { .. } | Print(_) | Release(_) => false,
         _ => true,
     }
-}
-
-fn predecessors(f: &Function) -> Vec<Vec<usize>> {
-    let mut preds = vec![Vec::new(); f.blocks.len()];
-    for (bi, b) in f.blocks.iter().enumerate() {
-        for (t, _) in b.term.successors() {
-            if let Some(p) = preds.get_mut(t.index()) {
-                if !p.contains(&bi) {
-                    p.push(bi);
-                }
-            }
-        }
-    }
-    preds
 }

@@ -1,0 +1,226 @@
+//! Array views: which typed array accesses inside a loop may use the array's buffer, length
+//! and kind read once before the loop, instead of loading and checking them at every access.
+//!
+//! The native backends inline `get`/`set`/`length` on typed arrays (`layout::ARRAY_KIND_*`).
+//! Each inline access reloads `len`, `data` and `kind` and checks the kind, because anything
+//! that may run code (a call, a release) may push, despecialize or free. Neither backend can
+//! hoist those loads itself: Cranelift has no load motion, and LLVM sees the runtime call of
+//! the cold path inside the loop. This analysis proves, per natural loop, that nothing in the
+//! loop can change an array header: then the backend reads the header once, at the end of the
+//! loop's preheader, after `nyrt_array_ensure_kind` has made the kind the expected one, and
+//! the accesses in the loop use those values (bounds checks stay).
+//!
+//! A loop qualifies when every instruction in it is one of: pure arithmetic and conversions,
+//! constants, field loads and stores (no reference counting there), `Retain`, and `get`,
+//! `set` (of a value whose static type is the element type), `length`/`size` on receivers
+//! whose element type is Int, Float or Bool. The remaining slow paths of those accesses are
+//! runtime errors, which end the program. A receiver gets a view in the outermost qualifying
+//! loop around the access that it is defined outside of.
+
+use crate::ir::*;
+use crate::runtime_abi::RtFn;
+use std::collections::HashMap;
+
+/// Which ArrayBox method a `DynMethodCall` on an Array receiver is, if the backends inline it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrayOp {
+    Get,
+    Set,
+    Length,
+    Push,
+}
+
+impl ArrayOp {
+    /// The inlined method `name` called with `argc` arguments, if any.
+    pub fn classify(name: &str, argc: usize) -> Option<ArrayOp> {
+        match (name, argc) {
+            ("get", 1) => Some(ArrayOp::Get),
+            ("set", 2) => Some(ArrayOp::Set),
+            ("length" | "size", 0) => Some(ArrayOp::Length),
+            ("push", 1) => Some(ArrayOp::Push),
+            _ => None,
+        }
+    }
+}
+
+/// The views of one function.
+#[derive(Debug, Default)]
+pub struct ArrayViews {
+    /// Per block: the arrays (receiver, kind) whose view to take at the end of the block,
+    /// just before its terminator (the block is a loop preheader).
+    pub take: HashMap<BlockId, Vec<(ValueId, i64)>>,
+    /// Per (block, receiver): the preheader whose view the accesses in the block use.
+    pub uses: HashMap<(BlockId, ValueId), BlockId>,
+}
+
+impl ArrayViews {
+    /// The preheader whose view serves an access to `recv` in `block`, if any.
+    pub fn view_of(&self, block: BlockId, recv: ValueId) -> Option<BlockId> {
+        self.uses.get(&(block, recv)).copied()
+    }
+}
+
+/// A natural loop: its header, body (header included) and unique outside predecessor.
+struct Loop {
+    body: Vec<bool>,
+    size: usize,
+    preheader: Option<usize>,
+    clean: bool,
+}
+
+/// The array views of `f` (legal MIR of `m`).
+pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
+    let mut views = ArrayViews::default();
+    let n = f.blocks.len();
+    if n == 0 {
+        return views;
+    }
+    let idom = f.dominators();
+    let preds = f.predecessors();
+    // The unboxed type each `ToDyn` result was made from.
+    let boxed_from: HashMap<ValueId, Type> = f
+        .blocks
+        .iter()
+        .flat_map(|b| &b.insts)
+        .filter_map(|i| match i.kind {
+            InstKind::ToDyn(x) => Some((i.result?, f.ty(x))),
+            _ => None,
+        })
+        .collect();
+    let dominates = |a: usize, mut b: usize| loop {
+        if a == b {
+            return true;
+        }
+        match idom[b] {
+            Some(p) if p != b => b = p,
+            _ => return false,
+        }
+    };
+    // Natural loops, one per header (the union of its back edges' loops).
+    let mut loops: Vec<Loop> = Vec::new();
+    for h in 0..n {
+        if idom[h].is_none() {
+            continue;
+        }
+        let latches: Vec<usize> =
+            preds[h].iter().copied().filter(|&p| idom[p].is_some() && dominates(h, p)).collect();
+        if latches.is_empty() {
+            continue;
+        }
+        let mut body = vec![false; n];
+        body[h] = true;
+        let mut work = latches;
+        while let Some(b) = work.pop() {
+            if !body[b] {
+                body[b] = true;
+                work.extend(preds[b].iter().copied().filter(|&p| idom[p].is_some()));
+            }
+        }
+        let outside: Vec<usize> = preds[h].iter().copied().filter(|&p| !body[p]).collect();
+        let preheader = match outside.as_slice() {
+            [p] if idom[*p].is_some() => Some(*p),
+            _ => None,
+        };
+        let clean = (0..n).filter(|&b| body[b]).all(|b| block_is_clean(m, f, &boxed_from, b));
+        let size = body.iter().filter(|&&x| x).count();
+        loops.push(Loop { body, size, preheader, clean });
+    }
+    if loops.is_empty() {
+        return views;
+    }
+    // Innermost first: a loop nested in another has a smaller body.
+    loops.sort_by_key(|l| l.size);
+    let defs = def_blocks(f);
+    for b in 0..n {
+        for inst in &f.blocks[b].insts {
+            let Some((recv, kind)) = typed_access(m, f, &boxed_from, &inst.kind) else {
+                continue;
+            };
+            let mut best = None;
+            for l in loops.iter().filter(|l| l.body[b]) {
+                let outside = defs.get(&recv).is_some_and(|&d| !l.body[d]);
+                match l.preheader {
+                    Some(p) if l.clean && outside => best = Some(p),
+                    _ => break,
+                }
+            }
+            if let Some(p) = best {
+                let (pb, bb) = (BlockId::new(p), BlockId::new(b));
+                views.uses.insert((bb, recv), pb);
+                let take = views.take.entry(pb).or_default();
+                if !take.contains(&(recv, kind)) {
+                    take.push((recv, kind));
+                }
+            }
+        }
+    }
+    views
+}
+
+/// The block defining each value (parameters and instruction results).
+fn def_blocks(f: &Function) -> HashMap<ValueId, usize> {
+    let mut defs = HashMap::new();
+    for (bi, b) in f.blocks.iter().enumerate() {
+        for &p in &b.params {
+            defs.insert(p, bi);
+        }
+        for inst in &b.insts {
+            if let Some(r) = inst.result {
+                defs.insert(r, bi);
+            }
+        }
+    }
+    defs
+}
+
+/// The receiver and kind of an inlined access to a typed array that leaves every array
+/// header as it is: `get`, `length`/`size`, or `set` of a value of the element's own type.
+fn typed_access(
+    m: &Module,
+    f: &Function,
+    boxed_from: &HashMap<ValueId, Type>,
+    k: &InstKind,
+) -> Option<(ValueId, i64)> {
+    let InstKind::DynMethodCall { recv, method, args } = k else { return None };
+    let Type::Array(sites) = f.ty(*recv) else { return None };
+    let elem = m.array_elem(sites);
+    let (kind, _) = layout::array_kind(elem)?;
+    let name = m.symbols.get(method.index())?;
+    match ArrayOp::classify(name, args.len())? {
+        ArrayOp::Get | ArrayOp::Length => Some((*recv, kind)),
+        // The stored value must fit the kind statically: the backend's check of a dynamic tag
+        // would call the runtime on failure, which turns the array into one of values.
+        ArrayOp::Set if boxed_from.get(&args[1]) == Some(&elem) => Some((*recv, kind)),
+        ArrayOp::Set | ArrayOp::Push => None,
+    }
+}
+
+/// Whether nothing in block `b` can change an array's length, buffer or kind, or free one.
+fn block_is_clean(m: &Module, f: &Function, boxed_from: &HashMap<ValueId, Type>, b: usize) -> bool {
+    use InstKind::*;
+    f.blocks[b].insts.iter().all(|inst| match &inst.kind {
+        DynMethodCall { .. } => typed_access(m, f, boxed_from, &inst.kind).is_some(),
+        RtCall { func, .. } => matches!(func, RtFn::Retain),
+        Call { .. } | InitRuntime { .. } => false,
+        // Generic MIR never reaches the backends; treat it as opaque all the same.
+        MethodCall { .. } | FieldGet { .. } | FieldSet { .. } | Print(_) | Release(_) => false,
+        Retain(_) | Binary { .. } | Unary { .. } | Truthy(_) => false,
+        Const(_)
+        | IntBin { .. }
+        | FloatBin { .. }
+        | IntCmp { .. }
+        | FloatCmp { .. }
+        | IntNeg(_)
+        | FloatNeg(_)
+        | FloatUnary { .. }
+        | FloatToInt(_)
+        | BoolNot(_)
+        | IsNull(_)
+        | IntToFloat(_)
+        | ToDyn(_)
+        | FromDyn { .. }
+        | FieldLoad { .. }
+        | FieldStore { .. }
+        | FuncAddr(_) => true,
+    })
+}
