@@ -474,6 +474,8 @@ impl<'m> Interp<'m> {
             | RtFn::StrLength
             | RtFn::StrSubstring1
             | RtFn::StrSubstring2
+            | RtFn::StrSubstringHead1
+            | RtFn::StrSubstringHead2
             | RtFn::StrIndexOf
             | RtFn::StrIndexOfFrom
             | RtFn::StrConcat
@@ -486,6 +488,37 @@ impl<'m> Interp<'m> {
                     return Err(internal(f, format!("{} without a receiver", func.name())));
                 };
                 direct_method(f, func, r, margs, sym.payload, site)?
+            }
+            RtFn::StrAddSubstring1 => {
+                let (acc, r, x, sym, sub_site) = (a(0), a(1), a(2), a(3), a(4));
+                rt::nyrt_str_add_substring1(
+                    acc.tag,
+                    acc.payload,
+                    r.tag,
+                    r.payload,
+                    x.tag,
+                    x.payload,
+                    sym.payload,
+                    sub_site.payload,
+                    site,
+                )
+            }
+            RtFn::StrAddSubstring2 => {
+                let (acc, r, x, y) = (a(0), a(1), a(2), a(3));
+                let (sym, sub_site) = (a(4), a(5));
+                rt::nyrt_str_add_substring2(
+                    acc.tag,
+                    acc.payload,
+                    r.tag,
+                    r.payload,
+                    x.tag,
+                    x.payload,
+                    y.tag,
+                    y.payload,
+                    sym.payload,
+                    sub_site.payload,
+                    site,
+                )
             }
             RtFn::ErrorDivZero => rt::nyrt_error_div_zero(site),
             RtFn::Error => {
@@ -566,6 +599,13 @@ fn direct_method(
         RtFn::StrSubstring2 => {
             let (x, y) = (a[0], a[1]);
             rt::nyrt_str_substring2(r0, r1, x.tag, x.payload, y.tag, y.payload, sym, site)
+        }
+        RtFn::StrSubstringHead1 => {
+            rt::nyrt_str_substring_head1(r0, r1, a[0].tag, a[0].payload, sym, site)
+        }
+        RtFn::StrSubstringHead2 => {
+            let (x, y) = (a[0], a[1]);
+            rt::nyrt_str_substring_head2(r0, r1, x.tag, x.payload, y.tag, y.payload, sym, site)
         }
         RtFn::StrIndexOf => rt::nyrt_str_index_of(r0, r1, a[0].tag, a[0].payload, sym, site),
         RtFn::StrIndexOfFrom => {

@@ -102,9 +102,10 @@ rt_fns! {
     Print = "nyrt_print"(Boxed) -> Void, site = false;
     // Dynamic operators (any operand types, LANGUAGE.md §5).
     Add = "nyrt_add"(Boxed, Boxed) -> Boxed, site = true;
-    // `a + b` that takes over the caller's reference to `a` (the only Boxed argument of any
-    // entry point that is consumed rather than borrowed): appends in place when `a` is a
-    // String with count 1, else `nyrt_add` then release `a`. Emitted by legalization.
+    // `a + b` that takes over the caller's reference to `a` (with `nyrt_str_add_substring*`
+    // below, the only Boxed arguments of any entry point that are consumed rather than
+    // borrowed): appends in place when `a` is a String with count 1, else `nyrt_add` then
+    // release `a`. Emitted by legalization.
     AddConsume = "nyrt_add_consume"(Boxed, Boxed) -> Boxed, site = true;
     Sub = "nyrt_sub"(Boxed, Boxed) -> Boxed, site = true;
     Mul = "nyrt_mul"(Boxed, Boxed) -> Boxed, site = true;
@@ -135,6 +136,17 @@ rt_fns! {
     StrIndexOfFrom = "nyrt_str_index_of_from"(Boxed, Boxed, Boxed, I64) -> Boxed, site = true;
     StrConcat = "nyrt_str_concat"(Boxed, Boxed, I64) -> Boxed, site = true;
     StrCharAt = "nyrt_str_char_at"(Boxed, Boxed, I64) -> Boxed, site = true;
+    // `recv.substring(a[, b])` whose result a `+` then takes over and appends to (chosen by
+    // legalization): same parameters, results and errors as `nyrt_str_substring*`, with room
+    // reserved in the result for the pieces to come.
+    StrSubstringHead1 = "nyrt_str_substring_head1"(Boxed, Boxed, I64) -> Boxed, site = true;
+    StrSubstringHead2 = "nyrt_str_substring_head2"(Boxed, Boxed, Boxed, I64) -> Boxed, site = true;
+    // `acc + recv.substring(a[, b])` fused by legalization (the substring only feeds the `+`):
+    // acc, recv, a[, b], the `substring` symbol, the substring's site (the trailing site is
+    // the `+`'s). Takes over the reference to `acc` like `nyrt_add_consume` and appends the
+    // piece straight from `recv`; same results and errors as the two operations in order.
+    StrAddSubstring1 = "nyrt_str_add_substring1"(Boxed, Boxed, Boxed, I64, I64) -> Boxed, site = true;
+    StrAddSubstring2 = "nyrt_str_add_substring2"(Boxed, Boxed, Boxed, Boxed, I64, I64) -> Boxed, site = true;
     // Errors raised by inline code (never returns).
     // Note: float remainder is `nyrt_fmod(f64, f64) -> f64`, outside this table because it
     // takes floats; native backends call it directly for `FloatBin Rem`.

@@ -34,9 +34,10 @@ pub use io::{flush_stdout, nyrt_print, with_captured_stdout};
 pub use map::nyrt_new_map;
 pub use meta::{nyrt_args, nyrt_finish, nyrt_init};
 pub use methods::{
-    nyrt_call_method, nyrt_map_get, nyrt_map_has, nyrt_map_set, nyrt_str_char_at, nyrt_str_concat,
-    nyrt_str_index_of, nyrt_str_index_of_from, nyrt_str_length, nyrt_str_substring1,
-    nyrt_str_substring2,
+    nyrt_call_method, nyrt_map_get, nyrt_map_has, nyrt_map_set, nyrt_str_add_substring1,
+    nyrt_str_add_substring2, nyrt_str_char_at, nyrt_str_concat, nyrt_str_index_of,
+    nyrt_str_index_of_from, nyrt_str_length, nyrt_str_substring1, nyrt_str_substring2,
+    nyrt_str_substring_head1, nyrt_str_substring_head2,
 };
 pub use ops::{
     nyrt_add, nyrt_add_consume, nyrt_div, nyrt_eq, nyrt_fmod, nyrt_ge, nyrt_gt, nyrt_le, nyrt_lt,

@@ -390,15 +390,21 @@ pub extern "C" fn nyrt_str_new(ptr: i64, len: i64) -> NyValue {
 }
 
 /// Byte offset of character position `pos` (which must be `<= char_len`).
+#[inline]
 pub fn byte_offset(s: &StrObj, pos: usize) -> usize {
     if s.is_ascii() {
-        return pos;
+        pos
+    } else {
+        byte_offset_scan(s.as_str(), pos)
     }
-    let t = s.as_str();
+}
+
+fn byte_offset_scan(t: &str, pos: usize) -> usize {
     t.char_indices().nth(pos).map(|(b, _)| b).unwrap_or(t.len())
 }
 
 /// Character position of byte offset `b` (a char boundary).
+#[inline]
 pub fn char_pos(s: &StrObj, b: usize) -> usize {
     if s.is_ascii() {
         b
@@ -407,10 +413,10 @@ pub fn char_pos(s: &StrObj, b: usize) -> usize {
     }
 }
 
-/// Needles up to this many bytes are searched by scanning for their first byte and comparing
-/// the rest (at most this many byte compares per haystack position, so still linear); longer
-/// ones use the standard library's two-way search, whose set-up costs more than a short
-/// search.
+/// Needles up to this many bytes are searched by a candidate scan that compares the rest of
+/// the needle at each candidate position (at most this many byte compares per haystack
+/// position, so still linear); longer ones use the standard library's two-way search, whose
+/// set-up costs more than a short search.
 const SHORT_NEEDLE: usize = 8;
 
 /// Byte offset of the first occurrence of `needle` in `hay` (exactly `hay.find(needle)`).
@@ -418,29 +424,54 @@ const SHORT_NEEDLE: usize = 8;
 /// needle's first byte is never a continuation byte), so byte search gives the same answer.
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = n.split_first() else { return Some(0) };
+    if n.is_empty() {
+        return Some(0);
+    }
     if n.len() > SHORT_NEEDLE {
         return hay.find(needle);
     }
     let last = h.len().checked_sub(n.len())?;
-    let mut i = 0;
-    while i <= last {
-        i += if first.is_ascii() {
-            // `str::find(char)` of an ASCII char is the standard library's word-at-a-time
-            // memchr. `i` is a char boundary: 0, or just past an ASCII byte.
-            hay[i..].find(first as char)?
-        } else {
-            h[i..=last].iter().position(|&c| c == first)?
-        };
-        if i > last {
-            return None;
+    // Candidates: positions whose first and last byte match the needle's (for a one-byte
+    // needle both are the same byte), checked 16 at a time; the few candidates then compare
+    // the bytes in between. A haystack with fewer than 16 positions is scanned one by one.
+    #[cfg(target_arch = "x86_64")]
+    if last >= 15 {
+        // SAFETY: SSE2 is part of the x86-64 baseline; every block starts at `at <= last - 15`,
+        // so both loads (16 bytes at `at` and at `at + n.len() - 1`) stay inside `h`.
+        unsafe {
+            use std::arch::x86_64::*;
+            let first = _mm_set1_epi8(n[0] as i8);
+            let tail = _mm_set1_epi8(n[n.len() - 1] as i8);
+            let mut i = 0;
+            loop {
+                // The last block is moved back to end at `last`; its positions below `i` were
+                // checked by the previous block.
+                let at = i.min(last - 15);
+                let a = _mm_loadu_si128(h.as_ptr().add(at) as *const __m128i);
+                let b = _mm_loadu_si128(h.as_ptr().add(at + n.len() - 1) as *const __m128i);
+                let hits = _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, tail));
+                let mut mask = (_mm_movemask_epi8(hits) as u32) >> (i - at) << (i - at);
+                while mask != 0 {
+                    let c = at + mask.trailing_zeros() as usize;
+                    // A byte loop: the rest is at most 7 bytes, too short for a `memcmp` call.
+                    if n[1..].iter().zip(&h[c + 1..]).all(|(x, y)| x == y) {
+                        return Some(c);
+                    }
+                    mask &= mask - 1;
+                }
+                if at == last - 15 {
+                    return None;
+                }
+                i += 16;
+            }
         }
-        // A byte loop rather than a slice `==`: the rest is at most 7 bytes, too short to be
-        // worth a `memcmp` call.
-        if rest.iter().zip(&h[i + 1..]).all(|(a, b)| a == b) {
-            return Some(i);
-        }
-        i += 1;
     }
-    None
+    find_short(h, n, last)
+}
+
+/// The first match of the (non-empty) `n` in `h` at a position up to `last = h.len() -
+/// n.len()`, one position at a time.
+fn find_short(h: &[u8], n: &[u8], last: usize) -> Option<usize> {
+    let (first, rest) = (n[0], &n[1..]);
+    (0..=last).find(|&i| h[i] == first && rest.iter().zip(&h[i + 1..]).all(|(a, b)| a == b))
 }

@@ -139,6 +139,36 @@ fn find_matches_std() {
 }
 
 #[test]
+fn find_matches_std_on_long_haystacks() {
+    // Long enough for the 16-position blocks (and the last block that overlaps the one before
+    // it): matches in every block position, at the very end, near-misses on the first or last
+    // byte only, and non-ASCII text around them.
+    let mut hays: Vec<String> = Vec::new();
+    for len in [15usize, 16, 17, 18, 31, 32, 33, 47, 64, 65, 100] {
+        let base: String = (0..len).map(|i| (b'a' + (i % 7) as u8) as char).collect();
+        for at in [0, 1, 7, 14, 15, 16, 17, 30, 31, 32, len.saturating_sub(3), len - 1] {
+            if at < len {
+                let mut h = base.clone();
+                h.replace_range(at..at + 1, "X");
+                hays.push(h.clone());
+                h.push_str("XyZ");
+                hays.push(h);
+            }
+        }
+        hays.push(format!("é{base}ü fox"));
+        hays.push(base);
+    }
+    hays.push("xXyZ".repeat(20));
+    hays.push("fo fx ox fox".repeat(4));
+    let needles = ["X", "XyZ", "Xy", "aX", "Xb", "fox", "ü f", "é", "gX", "ZZ", "abcdefga", "a"];
+    for h in &hays {
+        for n in needles {
+            assert_eq!(crate::string::find(h, n), h.find(n), "{h:?}.find({n:?})");
+        }
+    }
+}
+
+#[test]
 fn builder_sizes_and_counts() {
     let mut b = crate::string::StrBuilder::with_capacity(2);
     for piece in ["ab", "ü", "", "long enough to force a reallocation"] {
@@ -151,4 +181,67 @@ fn builder_sizes_and_counts() {
     release(s);
     // Dropping an unfinished builder frees its object.
     drop(crate::string::StrBuilder::with_capacity(8));
+}
+
+#[test]
+fn add_substring_appends_in_place_or_copies() {
+    use crate::{nyrt_str_add_substring1, nyrt_str_add_substring2};
+    use crate::{nyrt_str_substring_head1, nyrt_str_substring_head2};
+    let int = crate::value::tag::INT;
+    let src = NyValue::str("héllo wörld");
+    // A unique left operand grows in place; the piece's characters are counted.
+    let acc = NyValue::str("ab");
+    let r = nyrt_str_add_substring2(
+        acc.tag,
+        acc.payload,
+        src.tag,
+        src.payload,
+        int,
+        1,
+        int,
+        4,
+        0,
+        0,
+        0,
+    );
+    assert_eq!(text(r), "abéll");
+    assert_eq!(char_len(r), 5);
+    assert_eq!(ref_count(r), Some(1));
+    // A shared one is copied: the other holder keeps its text and one reference less.
+    retain(r);
+    let r2 = nyrt_str_add_substring1(r.tag, r.payload, src.tag, src.payload, int, 6, 0, 0, 0);
+    assert_eq!(text(r2), "abéllwörld");
+    assert_eq!(text(r), "abéll");
+    assert_eq!(ref_count(r), Some(1));
+    // The piece may come from the left operand itself.
+    let r3 = nyrt_str_add_substring1(r.tag, r.payload, r.tag, r.payload, int, 2, 0, 0, 0);
+    assert_eq!(text(r3), "abélléll");
+    assert_eq!(char_len(r3), 8);
+    // Positions clamp like `substring`.
+    let r4 = nyrt_str_add_substring2(
+        r3.tag,
+        r3.payload,
+        src.tag,
+        src.payload,
+        int,
+        -5,
+        int,
+        99,
+        0,
+        0,
+        0,
+    );
+    assert_eq!(text(r4), "abélléllhéllo wörld");
+    let r5 =
+        nyrt_str_add_substring2(r4.tag, r4.payload, src.tag, src.payload, int, 4, int, 2, 0, 0, 0);
+    assert_eq!(text(r5), "abélléllhéllo wörld");
+    assert_eq!(char_len(r5), 19);
+    // A head substring has the same text, with room to grow.
+    let h = nyrt_str_substring_head2(src.tag, src.payload, int, 0, int, 5, 0, 0);
+    assert_eq!(text(h), "héllo");
+    let h1 = nyrt_str_substring_head1(src.tag, src.payload, int, 6, 0, 0);
+    assert_eq!((text(h1).as_str(), char_len(h1)), ("wörld", 5));
+    for v in [r2, r5, h, h1, src] {
+        release(v);
+    }
 }

@@ -9,6 +9,7 @@
 //! reference counting) are legalized in `legalize_boxes`.
 
 use super::legalize_boxes::ModuleFacts;
+use super::legalize_strings::{concat_as_add, substring_heads, substring_plan, use_counts};
 use super::rc_elide::elide_retain_release;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
@@ -333,14 +334,26 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
         alias: HashMap::new(),
         non_null: HashSet::new(),
     };
+    let uses = use_counts(lx.f);
     for bi in 0..lx.f.blocks.len() {
-        let insts = std::mem::take(&mut lx.f.blocks[bi].insts);
+        let mut insts = std::mem::take(&mut lx.f.blocks[bi].insts);
         let mut term = std::mem::replace(&mut lx.f.blocks[bi].term, Terminator::Unreachable);
         lx.cur = bi;
         lx.out = Vec::with_capacity(insts.len());
         lx.non_null.clear();
+        concat_as_add(mx, lx.f, &mut insts);
         let fuse = consume_plan(lx.f, &insts);
         let mut fused = vec![false; insts.len()];
+        // `acc + recv.substring(..)` fused into one call: the call, the release of its result
+        // and that of `acc` (handed over) are not emitted on their own.
+        let mut substring_calls = HashMap::new();
+        for (k, s) in substring_plan(mx, lx.f, &insts, &fuse, &uses) {
+            fused[s.call] = true;
+            fused[s.release] = true;
+            fused[fuse[&k]] = true;
+            substring_calls.insert(k, (insts[s.call].kind.clone(), insts[s.call].site));
+        }
+        let heads = substring_heads(mx, lx.f, &insts, &fuse);
         for (k, inst) in insts.into_iter().enumerate() {
             if fused[k] {
                 continue;
@@ -349,6 +362,13 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
             let res = inst.result;
             let res_ty = res.map(|r| lx.ty(r)).unwrap_or(Type::Dyn);
             match inst.kind {
+                InstKind::Binary { op: BinOp::Add, a, .. } if substring_calls.contains_key(&k) => {
+                    let (call, call_site) = &substring_calls[&k];
+                    lx.add_substring(a, call, *call_site, res, res_ty);
+                }
+                ref call @ InstKind::MethodCall { .. } if heads.contains(&k) => {
+                    lx.substring_head(call, res, res_ty);
+                }
                 InstKind::Binary { op, a, b } => {
                     let release = fuse.get(&k).copied();
                     if lx.binary(op, a, b, res, res_ty, release.is_some()) {

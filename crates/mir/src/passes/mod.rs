@@ -10,6 +10,7 @@ mod infer;
 mod inline;
 mod legalize;
 mod legalize_boxes;
+mod legalize_strings;
 mod rc_elide;
 mod simplify;
 mod specialize;

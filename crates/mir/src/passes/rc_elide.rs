@@ -118,6 +118,8 @@ fn never_fini(f: &Function, insts: &[Inst], v: ValueId) -> bool {
                     func,
                     RtFn::Add
                         | RtFn::AddConsume
+                        | RtFn::StrAddSubstring1
+                        | RtFn::StrAddSubstring2
                         | RtFn::Sub
                         | RtFn::Mul
                         | RtFn::Div

@@ -12,8 +12,9 @@ mod number;
 mod string;
 
 pub use string::{
-    nyrt_str_char_at, nyrt_str_concat, nyrt_str_index_of, nyrt_str_index_of_from, nyrt_str_length,
-    nyrt_str_substring1, nyrt_str_substring2,
+    nyrt_str_add_substring1, nyrt_str_add_substring2, nyrt_str_char_at, nyrt_str_concat,
+    nyrt_str_index_of, nyrt_str_index_of_from, nyrt_str_length, nyrt_str_substring1,
+    nyrt_str_substring2, nyrt_str_substring_head1, nyrt_str_substring_head2,
 };
 
 use crate::display::to_display_string;

@@ -5,12 +5,19 @@
 //! `nyrt_call_method`. Each takes the method's symbol too and falls back to that dispatch for
 //! anything but a live String receiver with arguments of the expected types (a null receiver,
 //! a wrong argument type, ...), so every error message and edge case is the generic path's.
+//!
+//! `nyrt_str_substring_head1/2` are `substring` for a result that a `+` appends to next (more
+//! room). `nyrt_str_add_substring1/2` are `acc + recv.substring(..)`, fused by legalization
+//! when `acc` is handed over (as to `nyrt_add_consume`) and the substring is only used by the
+//! `+`: the piece is copied straight from `recv` into the result, without a substring object.
 
 use super::{call_method, Call, Method};
 use crate::display::with_display;
 use crate::error::guard;
-use crate::string::{alloc_concat, byte_offset, char_pos, find, StrObj};
-use crate::value::{tag, view, NyValue, V};
+use crate::ops::add_consume;
+use crate::rc::{check_live, release};
+use crate::string::{alloc_concat, append_unique, byte_offset, char_pos, find, StrBuilder, StrObj};
+use crate::value::{header, tag, view, NyValue, V};
 
 /// Largest string `repeat` may build, in bytes; beyond this it is a runtime error rather than
 /// an allocation failure.
@@ -20,18 +27,36 @@ fn clamp(i: i64, len: usize) -> usize {
     i.clamp(0, len as i64) as usize
 }
 
-/// `s.substring(a)` (`b` None) or `s.substring(a, b)`: positions clamped to `0..=length`, empty
-/// when `a >= b`.
-fn substring(s: &StrObj, a: i64, b: Option<i64>) -> NyValue {
+/// The text of `s.substring(a)` (`b` None) or `s.substring(a, b)` with its character count:
+/// positions clamped to `0..=length`, empty when `a >= b`.
+fn substring_text(s: &StrObj, a: i64, b: Option<i64>) -> (&str, usize) {
     let len = s.char_len();
     let a = clamp(a, len);
     let b = b.map_or(len, |b| clamp(b, len));
     if a >= b {
-        return NyValue::str("");
+        return ("", 0);
     }
     let (ba, bb) = (byte_offset(s, a), byte_offset(s, b));
-    // The piece has exactly `b - a` characters: no need to count them again.
-    NyValue::new(tag::STR, alloc_concat(&[(&s.as_str()[ba..bb], Some(b - a))]) as i64)
+    (&s.as_str()[ba..bb], b - a)
+}
+
+/// `s.substring(a)` (`b` None) or `s.substring(a, b)` as a new string.
+fn substring(s: &StrObj, a: i64, b: Option<i64>) -> NyValue {
+    // The piece's character count is known: no need to count them again.
+    let (t, chars) = substring_text(s, a, b);
+    NyValue::new(tag::STR, alloc_concat(&[(t, Some(chars))]) as i64)
+}
+
+/// `s.substring(a)` / `s.substring(a, b)` as the head of a string being built: the caller
+/// appends to the result in place next (legalization saw a `+` take it over), so it gets room
+/// for as many bytes as `s` has (splicing a few pieces back into a string of about the same
+/// size then never reallocates), but no more than about twice its own size.
+fn substring_head(s: &StrObj, a: i64, b: Option<i64>) -> NyValue {
+    let (t, chars) = substring_text(s, a, b);
+    let room = s.as_str().len().min(t.len().saturating_mul(2).saturating_add(64));
+    let mut head = StrBuilder::with_capacity(room.max(t.len()));
+    head.push(t, Some(chars));
+    head.finish()
 }
 
 /// `s.indexOf(needle)` (`from` None) or `s.indexOf(needle, from)`: a character position or -1.
@@ -187,6 +212,47 @@ pub extern "C" fn nyrt_str_substring2(
     })
 }
 
+/// `recv.substring(a)` as the head of a string being built (see `substring_head`).
+#[no_mangle]
+pub extern "C" fn nyrt_str_substring_head1(
+    rt: i64,
+    rp: i64,
+    at: i64,
+    ap: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, a) = (NyValue::new(rt, rp), NyValue::new(at, ap));
+        match (live_str(recv), int_arg(a)) {
+            (Some(s), Some(a)) => substring_head(s, a, None),
+            _ => call_method(recv, sym, &[a], site),
+        }
+    })
+}
+
+/// `recv.substring(a, b)` as the head of a string being built (see `substring_head`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn nyrt_str_substring_head2(
+    rt: i64,
+    rp: i64,
+    at: i64,
+    ap: i64,
+    bt: i64,
+    bp: i64,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (recv, a, b) = (NyValue::new(rt, rp), NyValue::new(at, ap), NyValue::new(bt, bp));
+        match (live_str(recv), int_arg(a), int_arg(b)) {
+            (Some(s), Some(a), Some(b)) => substring_head(s, a, Some(b)),
+            _ => call_method(recv, sym, &[a, b], site),
+        }
+    })
+}
+
 /// `recv.indexOf(needle)` where `sym` names `indexOf` (see the module docs).
 #[no_mangle]
 pub extern "C" fn nyrt_str_index_of(
@@ -264,5 +330,94 @@ pub extern "C" fn nyrt_str_char_at(
             (Some(s), Some(i)) => char_at(s, i),
             _ => call_method(recv, sym, &[i], site),
         }
+    })
+}
+
+/// `acc + recv.substring(args..)` taking over the caller's reference to `acc` (like
+/// `nyrt_add_consume`); `recv` and `args` are borrowed. The substring is evaluated first (its
+/// errors are reported at `sub_site`, with method symbol `sym`), then the `+` (at `site`).
+/// For a live String receiver with Int arguments the piece is never materialized: it is
+/// appended in place when `acc` is a String nobody else references (count 1) and is not the
+/// receiver itself, or copied with `acc` into one new string when `acc` is any other String.
+/// Every other case is exactly `t = recv.substring(args..); r = acc + t` (consuming `acc`).
+fn add_substring(
+    acc: NyValue,
+    recv: NyValue,
+    args: &[NyValue],
+    sym: i64,
+    sub_site: i64,
+    site: i64,
+) -> NyValue {
+    let b = match args.get(1) {
+        None => Some(None),
+        Some(&b) => int_arg(b).map(Some),
+    };
+    if let (Some(s), Some(a), Some(b), true) =
+        (live_str(recv), int_arg(args[0]), b, acc.tag == tag::STR && acc.payload != 0)
+    {
+        check_live(acc, "use");
+        let (piece, chars) = substring_text(s, a, b);
+        let p = acc.payload as *mut StrObj;
+        // SAFETY: the caller owns a reference to the live string `acc`.
+        let unique = unsafe { header(acc) }.rc.get() == 1;
+        if unique && acc.payload != recv.payload {
+            // SAFETY: `acc` is unique, so no one observes the change, and the piece lies in
+            // another object (`recv` is not `acc`).
+            let q = unsafe { append_unique(p, piece, Some(chars)) };
+            return NyValue::new(tag::STR, q as i64);
+        }
+        // SAFETY: `acc` is a live string (checked above); the caller's reference keeps it
+        // alive until the `release` below, after the copy.
+        let t = unsafe { &*p };
+        let q = alloc_concat(&[(t.as_str(), Some(t.char_len())), (piece, Some(chars))]);
+        release(acc);
+        return NyValue::new(tag::STR, q as i64);
+    }
+    let piece = call_method(recv, sym, args, sub_site);
+    let r = add_consume(acc, piece, site);
+    release(piece);
+    r
+}
+
+/// `acc + recv.substring(a)` (see `add_substring`); `sym` names `substring`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn nyrt_str_add_substring1(
+    acct: i64,
+    accp: i64,
+    rt: i64,
+    rp: i64,
+    at: i64,
+    ap: i64,
+    sym: i64,
+    sub_site: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (acc, recv) = (NyValue::new(acct, accp), NyValue::new(rt, rp));
+        add_substring(acc, recv, &[NyValue::new(at, ap)], sym, sub_site, site)
+    })
+}
+
+/// `acc + recv.substring(a, b)` (see `add_substring`); `sym` names `substring`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn nyrt_str_add_substring2(
+    acct: i64,
+    accp: i64,
+    rt: i64,
+    rp: i64,
+    at: i64,
+    ap: i64,
+    bt: i64,
+    bp: i64,
+    sym: i64,
+    sub_site: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let (acc, recv) = (NyValue::new(acct, accp), NyValue::new(rt, rp));
+        let args = [NyValue::new(at, ap), NyValue::new(bt, bp)];
+        add_substring(acc, recv, &args, sym, sub_site, site)
     })
 }
