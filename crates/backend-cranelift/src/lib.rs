@@ -63,14 +63,18 @@ pub(crate) fn guard<T>(work: impl FnOnce() -> Result<T, BackendError>) -> Result
     match catch_unwind(AssertUnwindSafe(work)) {
         Ok(result) => result,
         Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(internal(None, format!("panic in Cranelift: {message}")))
+            Err(internal(None, format!("panic in Cranelift: {}", panic_message(&*payload))))
         }
     }
+}
+
+/// The message of a caught panic, if it carried one.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 #[cfg(test)]

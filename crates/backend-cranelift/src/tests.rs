@@ -471,3 +471,39 @@ fn source_program_jit_aot_and_text() {
         println!("{clif}\n{asm}");
     }
 }
+
+/// `Main.step{k}(x)`: 150 additions and 150 subtractions of 1, then `x + 1`: big enough
+/// that 30 of them take the multi-threaded path of `codegen::machine`.
+fn step_function(k: usize) -> Function {
+    let (mut b, ps) = FnBuilder::new(&format!("Main.step{k}"), &[Type::Int], Type::Int);
+    let mut x = ps[0];
+    let one = b.int(B0, 1);
+    for op in [IntOp::Add, IntOp::Sub] {
+        for _ in 0..150 {
+            x = b.ibin(B0, op, x, one);
+        }
+    }
+    let r = b.ibin(B0, IntOp::Add, x, one);
+    b.term(B0, Terminator::Return(r));
+    b.f
+}
+
+#[test]
+fn many_functions_compile_on_threads_deterministically() {
+    let n = 30;
+    let m = module_with_entry((0..n).map(step_function).collect(), vec![], vec![], |e, bb| {
+        let mut acc = e.int(bb, 0);
+        for k in 0..n {
+            acc = e.ins(bb, Type::Int, InstKind::Call { func: FuncId::new(k), args: vec![acc] });
+        }
+        (bb, acc)
+    });
+    assert_eq!(run(&m), 30);
+    // Threads finish in any order; the machine code must not depend on it.
+    let opts = Options::default();
+    let first = CraneliftBackend.emit_text(&m, &opts, EmitKind::Asm).expect("asm");
+    let second = CraneliftBackend.emit_text(&m, &opts, EmitKind::Asm).expect("asm");
+    assert_eq!(first, second);
+    let object = CraneliftBackend.emit_object(&m, &opts).expect("object");
+    assert_eq!(object.bytes, CraneliftBackend.emit_object(&m, &opts).expect("object").bytes);
+}

@@ -7,6 +7,7 @@
 use super::annotate::{self, Notes};
 use super::{clif_types, Declared};
 use crate::internal;
+use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::Module;
@@ -96,7 +97,40 @@ pub(super) fn lower_function<M: Module>(
     let frontend_config = fl.module.target_config();
     fl.b.seal_all_blocks();
     fl.b.finalize(frontend_config);
+    remove_dead_loads(clif);
     Ok(notes)
+}
+
+/// Removes the loads whose result nothing uses. Lowering reads a two-word value (a field
+/// slot, an array element) as two loads even where typed code then uses only the payload
+/// word, and Cranelift never deletes a load that is not `readonly` (instruction selection
+/// emits it even when dead), so without this every typed field read costs a wasted load
+/// and the register that holds its result. Every load we emit is `notrap` (it reads an
+/// object we hold), so dropping an unused one has no effect. Loads only feed other
+/// instructions, never a load's address, so one pass finds them all.
+fn remove_dead_loads(clif: &mut ir::Function) {
+    let mut used = vec![false; clif.dfg.num_values()];
+    let mut loads = Vec::new();
+    for block in clif.layout.blocks() {
+        for inst in clif.layout.block_insts(block) {
+            for v in clif.dfg.inst_values(inst) {
+                used[clif.dfg.resolve_aliases(v).index()] = true;
+            }
+            if let ir::InstructionData::Load { opcode: ir::Opcode::Load, flags, .. } =
+                clif.dfg.insts[inst]
+            {
+                if clif.dfg.mem_flags[flags].notrap() {
+                    loads.push(inst);
+                }
+            }
+        }
+    }
+    for inst in loads {
+        let dead = clif.dfg.inst_results(inst).iter().all(|r| !used[r.index()]);
+        if dead {
+            clif.layout.remove_inst(inst);
+        }
+    }
 }
 
 impl<M: Module> FnLowering<'_, '_, M> {

@@ -1,8 +1,10 @@
 //! The one MIR → CLIF lowering, generic over `cranelift_module::Module` (JIT and object alike).
 //!
 //! Order of work: declare the runtime imports, the data objects (string literals, runtime
-//! metadata) and every MIR function first, then define the bodies one by one — so calls
-//! between functions (and recursion) need no ordering.
+//! metadata) and every MIR function first, then lower the bodies to CLIF one by one — so
+//! calls between functions (and recursion) need no ordering — compiling each to machine
+//! code right away, or, in a big program, all of them at the end on several threads
+//! (`machine.rs`), defined in MIR order either way.
 
 mod annotate;
 mod data;
@@ -10,6 +12,7 @@ mod fast;
 mod fast_ops;
 mod function;
 mod inst;
+mod machine;
 mod runtime;
 
 use crate::internal;
@@ -74,9 +77,11 @@ pub(crate) fn compile_module<M: Module>(
     }
     let declared = Declared { funcs, rt, fmod, strings, meta, meta_len };
 
+    let parallel = machine::worth_threads(mir);
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
     let mut texts = Vec::new();
+    let mut jobs = Vec::new();
     for (index, func) in mir.funcs.iter().enumerate() {
         let id = declared.funcs[index];
         ctx.func.signature = signature(module, func);
@@ -95,12 +100,30 @@ pub(crate) fn compile_module<M: Module>(
         if let Some(notes) = notes {
             texts.push((func.name.clone(), annotate::write_clif(module, &ctx.func, func, &notes)));
         }
-        define(module, id, &mut ctx, &func.name)?;
-        if capture == Capture::Asm {
-            let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone()).unwrap_or_default();
-            texts.push((func.name.clone(), vcode));
+        if parallel {
+            // Compiled below, all at once; the next body gets a fresh function.
+            let clif = std::mem::replace(&mut ctx.func, ir::Function::new());
+            jobs.push(machine::Job { clif, id, name: func.name.clone() });
+        } else {
+            define(module, id, &mut ctx, &func.name)?;
+            if capture == Capture::Asm {
+                let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone()).unwrap_or_default();
+                texts.push((func.name.clone(), vcode));
+            }
         }
         module.clear_context(&mut ctx);
+    }
+    if parallel {
+        let compiled = machine::compile_all(module.isa(), jobs, capture == Capture::Asm);
+        for (func, result) in mir.funcs.iter().zip(compiled) {
+            let m = result?;
+            module
+                .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
+                .map_err(|e| module_error(Some(&func.name), e))?;
+            if capture == Capture::Asm {
+                texts.push((func.name.clone(), m.vcode.unwrap_or_default()));
+            }
+        }
     }
     Ok(Compiled { declared, texts })
 }
