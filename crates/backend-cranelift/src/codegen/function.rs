@@ -106,8 +106,9 @@ pub(super) fn lower_function<M: Module>(
 /// word, and Cranelift never deletes a load that is not `readonly` (instruction selection
 /// emits it even when dead), so without this every typed field read costs a wasted load
 /// and the register that holds its result. Every load we emit is `notrap` (it reads an
-/// object we hold), so dropping an unused one has no effect. Loads only feed other
-/// instructions, never a load's address, so one pass finds them all.
+/// object we hold), so dropping an unused one has no effect. One pass is enough for the
+/// case that matters (the unused tag word); a load that only fed a removed load's address
+/// computation stays, which is rare and harmless.
 fn remove_dead_loads(clif: &mut ir::Function) {
     let mut used = vec![false; clif.dfg.num_values()];
     let mut loads = Vec::new();
