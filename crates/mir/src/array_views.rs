@@ -75,8 +75,6 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
     if n == 0 {
         return views;
     }
-    let idom = f.dominators();
-    let preds = f.predecessors();
     // The unboxed type each `ToDyn` result was made from.
     let boxed_from: HashMap<ValueId, Type> = f
         .blocks
@@ -87,44 +85,14 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
             _ => None,
         })
         .collect();
-    let dominates = |a: usize, mut b: usize| loop {
-        if a == b {
-            return true;
-        }
-        match idom[b] {
-            Some(p) if p != b => b = p,
-            _ => return false,
-        }
-    };
-    // Natural loops, one per header (the union of its back edges' loops).
-    let mut loops: Vec<Loop> = Vec::new();
-    for h in 0..n {
-        if idom[h].is_none() {
-            continue;
-        }
-        let latches: Vec<usize> =
-            preds[h].iter().copied().filter(|&p| idom[p].is_some() && dominates(h, p)).collect();
-        if latches.is_empty() {
-            continue;
-        }
-        let mut body = vec![false; n];
-        body[h] = true;
-        let mut work = latches;
-        while let Some(b) = work.pop() {
-            if !body[b] {
-                body[b] = true;
-                work.extend(preds[b].iter().copied().filter(|&p| idom[p].is_some()));
-            }
-        }
-        let outside: Vec<usize> = preds[h].iter().copied().filter(|&p| !body[p]).collect();
-        let preheader = match outside.as_slice() {
-            [p] if idom[*p].is_some() => Some(*p),
-            _ => None,
-        };
-        let clean = (0..n).filter(|&b| body[b]).all(|b| block_is_clean(m, f, &boxed_from, b));
-        let size = body.iter().filter(|&&x| x).count();
-        loops.push(Loop { body, size, preheader, clean });
-    }
+    let mut loops: Vec<Loop> = f
+        .natural_loops()
+        .into_iter()
+        .map(|l| {
+            let clean = (0..n).filter(|&b| l.body[b]).all(|b| block_is_clean(m, f, &boxed_from, b));
+            Loop { size: l.size(), body: l.body, preheader: l.preheader, clean }
+        })
+        .collect();
     if loops.is_empty() {
         return views;
     }

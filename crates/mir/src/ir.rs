@@ -709,6 +709,23 @@ impl InstKind {
     }
 }
 
+/// A natural loop of a function (`Function::natural_loops`).
+#[derive(Clone, Debug)]
+pub struct NaturalLoop {
+    pub header: usize,
+    /// Per block of the function: is it in the loop (the header included)?
+    pub body: Vec<bool>,
+    /// The header's only predecessor outside the loop, if it has exactly one.
+    pub preheader: Option<usize>,
+}
+
+impl NaturalLoop {
+    /// How many blocks the loop has (a loop nested in another has fewer).
+    pub fn size(&self) -> usize {
+        self.body.iter().filter(|&&x| x).count()
+    }
+}
+
 impl Function {
     pub fn ty(&self, v: ValueId) -> Type {
         self.values[v.index()].ty
@@ -808,6 +825,50 @@ impl Function {
             }
         }
         idom
+    }
+
+    /// The natural loops, one per header (the union of its back edges' loops), in block
+    /// order of their headers. Only blocks reachable from the entry take part.
+    pub fn natural_loops(&self) -> Vec<NaturalLoop> {
+        let n = self.blocks.len();
+        let idom = self.dominators();
+        let preds = self.predecessors();
+        let dominates = |a: usize, mut b: usize| loop {
+            if a == b {
+                return true;
+            }
+            match idom[b] {
+                Some(p) if p != b => b = p,
+                _ => return false,
+            }
+        };
+        let mut loops = Vec::new();
+        for h in (0..n).filter(|&h| idom[h].is_some()) {
+            let latches: Vec<usize> = preds[h]
+                .iter()
+                .copied()
+                .filter(|&p| idom[p].is_some() && dominates(h, p))
+                .collect();
+            if latches.is_empty() {
+                continue;
+            }
+            let mut body = vec![false; n];
+            body[h] = true;
+            let mut work = latches;
+            while let Some(b) = work.pop() {
+                if !body[b] {
+                    body[b] = true;
+                    work.extend(preds[b].iter().copied().filter(|&p| idom[p].is_some()));
+                }
+            }
+            let outside: Vec<usize> = preds[h].iter().copied().filter(|&p| !body[p]).collect();
+            let preheader = match outside.as_slice() {
+                [p] if idom[*p].is_some() => Some(*p),
+                _ => None,
+            };
+            loops.push(NaturalLoop { header: h, body, preheader });
+        }
+        loops
     }
 
     pub fn new_value(&mut self, ty: Type) -> ValueId {

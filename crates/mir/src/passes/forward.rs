@@ -34,11 +34,163 @@ pub fn forward_fields(m: &mut Module) {
 }
 
 fn forward_function(f: &mut Function) {
-    let out = forward_pass(f, &HashMap::new(), true);
+    let mut out = forward_pass(f, &HashMap::new(), true);
     let seeds = promote_loop_slots(f, &out);
     if !seeds.is_empty() {
-        forward_pass(f, &seeds, false);
+        // Merging again only finds the parameters the first pass made (`existing_param`), so
+        // that states after a join inside the loop still know the slots.
+        out = forward_pass(f, &seeds, true);
     }
+    sink_loop_stores(f, &out);
+}
+
+/// Moves the stores to a slot out of a loop that cannot observe memory, to its exits: the
+/// loop keeps the slot's value in a register (forwarding already carries it), and memory is
+/// brought up to date on every edge that leaves the loop.
+///
+/// A loop qualifies when everything in it `keeps_fields` or is a field load or store (no
+/// call, runtime call or release can run user code, read a field or raise an error in it).
+/// A slot `(obj, s)` of an object defined before the loop is sunk when the loop stores it,
+/// stores slot `s` of no other object (which might be the same one), loads slot `s` of no
+/// object (every load of it was forwarded), and the slot's value is known at the end of
+/// every block with an exit edge. Each exit edge then gets the store of that value, in the
+/// exit block when the edge is its only way in, else in a new block on the edge. Loops are
+/// taken outermost first; a slot sunk out of a loop is gone from the loops inside it.
+fn sink_loop_stores(f: &mut Function, out: &[Option<State>]) {
+    let mut loops = f.natural_loops();
+    loops.sort_by_key(|l| std::cmp::Reverse(l.size()));
+    let defs = def_blocks(f);
+    for lp in loops {
+        let n = lp.body.len();
+        let blocks: Vec<usize> = (0..n).filter(|&b| lp.body[b]).collect();
+        let insts = || blocks.iter().flat_map(|&b| &f.blocks[b].insts);
+        let quiet = insts().all(|i| {
+            matches!(i.kind, InstKind::FieldStore { .. } | InstKind::FieldLoad { .. })
+                || keeps_fields(&i.kind)
+        });
+        if !quiet {
+            continue;
+        }
+        // Exit edges (from, to); a branch with both sides leaving to one block is not split.
+        let mut exits = Vec::new();
+        for &b in &blocks {
+            let succs: Vec<usize> =
+                f.blocks[b].term.successors().iter().map(|(t, _)| t.index()).collect();
+            if succs.len() == 2
+                && succs[0] == succs[1]
+                && !lp.body.get(succs[0]).copied().unwrap_or(true)
+            {
+                exits.clear();
+                break;
+            }
+            exits.extend(
+                succs
+                    .into_iter()
+                    .filter(|&t| !lp.body.get(t).copied().unwrap_or(true))
+                    .map(|t| (b, t)),
+            );
+        }
+        if exits.is_empty() {
+            continue;
+        }
+        let mut keys: Vec<(ValueId, u32)> = Vec::new();
+        for i in insts() {
+            if let InstKind::FieldStore { obj, slot, .. } = i.kind {
+                if !keys.contains(&(obj, slot)) {
+                    keys.push((obj, slot));
+                }
+            }
+        }
+        keys.retain(|&(obj, slot)| {
+            defs.get(&obj).is_some_and(|&d| !lp.body[d])
+                && insts().all(|i| match i.kind {
+                    InstKind::FieldStore { obj: o, slot: s, .. } => s != slot || o == obj,
+                    InstKind::FieldLoad { slot: s, .. } => s != slot,
+                    _ => true,
+                })
+                && exits
+                    .iter()
+                    .all(|&(b, _)| matches!(&out[b], Some(st) if st.contains_key(&(obj, slot))))
+        });
+        if keys.is_empty() {
+            continue;
+        }
+        keys.sort_by_key(|(o, s)| (o.index(), *s));
+        // The sunk stores keep the source position of one of the stores they replace.
+        let mut sites: HashMap<(ValueId, u32), SiteId> = HashMap::new();
+        for &b in &blocks {
+            f.blocks[b].insts.retain(|i| match i.kind {
+                InstKind::FieldStore { obj, slot, .. } if keys.contains(&(obj, slot)) => {
+                    sites.insert((obj, slot), i.site);
+                    false
+                }
+                _ => true,
+            });
+        }
+        let preds = f.predecessors();
+        for (b, t) in exits {
+            let Some(st) = &out[b] else { continue };
+            let stores: Vec<Inst> = keys
+                .iter()
+                .map(|&(obj, slot)| Inst {
+                    result: None,
+                    kind: InstKind::FieldStore { obj, slot, value: st[&(obj, slot)] },
+                    site: sites[&(obj, slot)],
+                })
+                .collect();
+            if preds[t] == [b] {
+                let insts = &mut f.blocks[t].insts;
+                insts.splice(0..0, stores);
+                continue;
+            }
+            // A new block on the edge, which passes the edge's arguments on.
+            let edge = BlockId::new(f.blocks.len());
+            let mut moved = Vec::new();
+            for (target, args) in edge_args_mut(&mut f.blocks[b].term) {
+                if target.index() == t {
+                    moved = std::mem::take(args);
+                }
+            }
+            retarget(&mut f.blocks[b].term, BlockId::new(t), edge);
+            f.blocks.push(Block {
+                params: Vec::new(),
+                insts: stores,
+                term: Terminator::Jump { target: BlockId::new(t), args: moved },
+            });
+        }
+    }
+}
+
+/// Points the edges of `term` that go to `from` at `to`.
+fn retarget(term: &mut Terminator, from: BlockId, to: BlockId) {
+    match term {
+        Terminator::Jump { target, .. } if *target == from => *target = to,
+        Terminator::Branch { then_block, else_block, .. } => {
+            if *then_block == from {
+                *then_block = to;
+            }
+            if *else_block == from {
+                *else_block = to;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The block defining each value (parameters and instruction results).
+fn def_blocks(f: &Function) -> HashMap<ValueId, usize> {
+    let mut defs = HashMap::new();
+    for (bi, b) in f.blocks.iter().enumerate() {
+        for &p in &b.params {
+            defs.insert(p, bi);
+        }
+        for inst in &b.insts {
+            if let Some(r) = inst.result {
+                defs.insert(r, bi);
+            }
+        }
+    }
+    defs
 }
 
 /// Adds a header parameter per slot whose value every entry into a loop header knows (see the
@@ -182,10 +334,38 @@ fn merge_states(f: &mut Function, b: usize, preds: &[usize], out: &[Option<State
         .collect();
     keys.sort_by_key(|(o, s)| (o.index(), *s));
     for key in keys {
-        let param = slot_param(f, b, key, preds, out);
+        let param = match existing_param(f, b, key, preds, out) {
+            Some(p) => p,
+            None => slot_param(f, b, key, preds, out),
+        };
         st.insert(key, param);
     }
     st
+}
+
+/// A parameter of block `b` to which every edge from `preds` already passes that
+/// predecessor's value of `key` (made by an earlier pass), if there is one.
+fn existing_param(
+    f: &Function,
+    b: usize,
+    key: (ValueId, u32),
+    preds: &[usize],
+    out: &[Option<State>],
+) -> Option<ValueId> {
+    let params = &f.blocks[b].params;
+    (0..params.len())
+        .find(|&j| {
+            preds.iter().all(|&p| {
+                let Some(v) = out[p].as_ref().and_then(|st| st.get(&key)) else { return false };
+                f.blocks[p]
+                    .term
+                    .successors()
+                    .iter()
+                    .filter(|(t, _)| t.index() == b)
+                    .all(|(_, args)| args.get(j) == Some(v))
+            })
+        })
+        .map(|j| params[j])
 }
 
 /// A new parameter of block `b` to which each of `preds` (whose end states all know `key`)
