@@ -400,11 +400,15 @@ pub extern "C" fn nyrt_new_array_kind(kind: i64) -> NyValue {
 /// Makes the array at `p` (an ArrayBox payload) have element kind `kind` before compiled code
 /// caches its buffer, length and kind for the length of a loop (see `nyash_mir::array_views`):
 /// an array of values whose elements all fit the kind (e.g. an empty one) is packed, O(n).
+/// Under RC checking, a freed array is reported here (the loop's inline code no longer
+/// checks).
 /// The compiler only asks where inference proved every element has the kind's type, so an
 /// element that does not fit is a compiler bug: an internal error, never a wrong read.
 #[no_mangle]
 pub extern "C" fn nyrt_array_ensure_kind(p: i64, kind: i64) {
-    // SAFETY: the compiler passes the payload of a live value of static type Array.
+    crate::rc::check_live(NyValue::new(tag::ARRAY, p), "ArrayBox in a loop");
+    // SAFETY: the compiler passes the payload of a value of static type Array, live unless
+    // RC checking (which keeps freed objects readable) just reported it.
     let a = unsafe { &*(p as *const ArrayObj) };
     if a.kind() == kind {
         return;

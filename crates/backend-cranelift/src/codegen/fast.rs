@@ -219,16 +219,22 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let cond = self.b.ins().icmp(IntCC::UnsignedLessThan, ip, len);
                 if op == ArrayOp::Get {
                     // Out of range: `get` is null, inline, for a live array of any kind (a
-                    // freed one, under RC checking, must reach the runtime to be reported).
+                    // freed one, under RC checking, must reach the runtime to be reported;
+                    // with a view, the preheader checked that the array is live, and nothing
+                    // in the loop can free it).
                     let in_range = self.b.create_block();
                     let out = self.b.create_block();
                     self.b.set_cold_block(out);
                     self.b.ins().brif(cond, in_range, &[], out, &[]);
                     self.b.switch_to_block(out);
-                    let rc = self.b.ins().load(types::I64, flags, rp, RC);
-                    let live = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
                     let null_b = self.b.create_block();
-                    self.b.ins().brif(live, null_b, &[], slow, &[]);
+                    if view.is_some() {
+                        self.b.ins().jump(null_b, &[]);
+                    } else {
+                        let rc = self.b.ins().load(types::I64, flags, rp, RC);
+                        let live = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
+                        self.b.ins().brif(live, null_b, &[], slow, &[]);
+                    }
                     self.b.switch_to_block(null_b);
                     let (nt, np) = self.null_pair();
                     self.b.ins().jump(done, &[nt.into(), np.into()]);
@@ -310,7 +316,14 @@ impl<M: Module> FnLowering<'_, '_, M> {
         let CVal::Two(st, sp) = self.dyn_method_call(recv, method.0, args, site)? else {
             return Err(self.err("nyrt_call_method must return a Boxed value"));
         };
-        self.b.ins().jump(done, &[st.into(), sp.into()]);
+        if view.is_some() {
+            // With a view, the only ways here are a non-Int index and a `set` out of range
+            // of a live array of the right kind: runtime errors, which never return. Saying
+            // so keeps the loop's values out of the call's way (no spills around it).
+            self.b.ins().trap(super::function::TRAP_NORETURN);
+        } else {
+            self.b.ins().jump(done, &[st.into(), sp.into()]);
+        }
 
         self.b.switch_to_block(done);
         let params = self.b.block_params(done);
@@ -318,15 +331,19 @@ impl<M: Module> FnLowering<'_, '_, M> {
     }
 
     /// At the end of `block`, before its terminator: for each array whose accesses in the loop
-    /// after it use a view, make its kind the expected one (`nyrt_array_ensure_kind`, cold)
-    /// and read its buffer and length once.
+    /// after it use a view, make its kind the expected one and check that it is live
+    /// (`nyrt_array_ensure_kind`, cold) and read its buffer and length once.
     pub(super) fn take_array_views(&mut self, block: BlockId) -> Result<(), BackendError> {
         let Some(arrays) = self.views.take.get(&block).cloned() else { return Ok(()) };
         let flags = MemFlagsData::trusted();
         for (recv, kind) in arrays {
             let (_, rp) = self.pair(recv)?;
             let k = self.b.ins().load(types::I64, flags, rp, KIND);
-            let same = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
+            let kind_ok = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
+            // Live (count >= 1): under RC checking the runtime reports a freed array.
+            let rc = self.b.ins().load(types::I64, flags, rp, RC);
+            let live = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
+            let same = self.b.ins().band(kind_ok, live);
             let fix = self.b.create_block();
             let ready = self.b.create_block();
             self.b.set_cold_block(fix);

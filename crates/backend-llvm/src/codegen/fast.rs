@@ -252,15 +252,21 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     let out = self.new_block("arr.oob");
                     self.likely_branch(inb, in_range, out)?;
                     self.builder.position_at_end(out);
-                    let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
-                    let live = self.builder.build_int_compare(
-                        IntPredicate::SGE,
-                        rc,
-                        self.i64_const(1),
-                        "",
-                    )?;
                     let null_b = self.new_block("arr.null");
-                    self.builder.build_conditional_branch(live, null_b, slow)?;
+                    if view.is_some() {
+                        // The preheader checked that the array is live; nothing in the loop
+                        // can free it.
+                        self.builder.build_unconditional_branch(null_b)?;
+                    } else {
+                        let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
+                        let live = self.builder.build_int_compare(
+                            IntPredicate::SGE,
+                            rc,
+                            self.i64_const(1),
+                            "",
+                        )?;
+                        self.builder.build_conditional_branch(live, null_b, slow)?;
+                    }
                     self.builder.position_at_end(null_b);
                     self.builder.build_unconditional_branch(done)?;
                     oob_null = Some(null_b);
@@ -338,14 +344,24 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             return Err(CgError("nyrt_call_method must return a Boxed value".into()));
         };
         let slow_end = self.current_insert_block()?;
-        self.builder.build_unconditional_branch(done)?;
+        if view.is_some() {
+            // With a view, the only ways here are a non-Int index and a `set` out of range
+            // of a live array of the right kind: runtime errors, which never return.
+            self.builder.build_unreachable()?;
+        } else {
+            self.builder.build_unconditional_branch(done)?;
+        }
 
         self.builder.position_at_end(done);
         let t = self.m.types.i64;
         let tag_phi = self.builder.build_phi(t, &format!("{name}.tag"))?;
-        tag_phi.add_incoming(&[(&res_t as &dyn BasicValue<'ctx>, fast_end), (&st, slow_end)]);
+        tag_phi.add_incoming(&[(&res_t as &dyn BasicValue<'ctx>, fast_end)]);
         let pay_phi = self.builder.build_phi(t, &format!("{name}.pay"))?;
-        pay_phi.add_incoming(&[(&res_p as &dyn BasicValue<'ctx>, fast_end), (&sp, slow_end)]);
+        pay_phi.add_incoming(&[(&res_p as &dyn BasicValue<'ctx>, fast_end)]);
+        if view.is_none() {
+            tag_phi.add_incoming(&[(&st as &dyn BasicValue<'ctx>, slow_end)]);
+            pay_phi.add_incoming(&[(&sp as &dyn BasicValue<'ctx>, slow_end)]);
+        }
         if let Some(b) = oob_null {
             let zero = self.i64_const(0);
             tag_phi.add_incoming(&[(&self.i64_const(tag::NULL) as &dyn BasicValue<'ctx>, b)]);
@@ -358,8 +374,8 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     }
 
     /// At the end of `block`, before its terminator: for each array whose accesses in the loop
-    /// after it use a view, make its kind the expected one (`nyrt_array_ensure_kind`, cold)
-    /// and read its buffer and length once.
+    /// after it use a view, make its kind the expected one and check that it is live
+    /// (`nyrt_array_ensure_kind`, cold) and read its buffer and length once.
     pub(super) fn take_array_views(&mut self, block: BlockId) -> CgResult<()> {
         let Some(arrays) = self.views.take.get(&block).cloned() else { return Ok(()) };
         for (recv, kind) in arrays {
@@ -367,8 +383,13 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 return Err(CgError(format!("array {recv} is not boxed")));
             };
             let k = self.load_at(rp, layout::ARRAY_KIND_OFFSET, "arr.kind")?;
-            let same =
+            let kind_ok =
                 self.builder.build_int_compare(IntPredicate::EQ, k, self.i64_const(kind), "")?;
+            // Live (count >= 1): under RC checking the runtime reports a freed array.
+            let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
+            let live =
+                self.builder.build_int_compare(IntPredicate::SGE, rc, self.i64_const(1), "")?;
+            let same = self.builder.build_and(kind_ok, live, "arr.view.ok")?;
             let fix = self.new_block("arr.view.fix");
             let ready = self.new_block("arr.view");
             self.likely_branch(same, ready, fix)?;
