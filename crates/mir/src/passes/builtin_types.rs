@@ -28,6 +28,8 @@ pub fn builtin_result(recv: Type, name: &str, args: &[Option<Type>]) -> Option<T
         (Array(_), "length" | "size", 0) | (Array(_), "indexOf", 1) => Int,
         (Array(_), "contains", 1) | (Array(_), "isEmpty", 0) => Bool,
         (Array(_), "join", 1) | (Array(_), "toString", 0) => Str,
+        // Always null (so the result needs no release).
+        (Array(_), "set" | "insert", 2) | (Array(_), "push", 1) | (Array(_), "clear", 0) => Void,
         // The slice shares the elements: the same sites (`infer` handles element reads).
         (Array(sites), "slice", 1 | 2) => Array(sites),
 

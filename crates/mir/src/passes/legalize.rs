@@ -119,6 +119,33 @@ impl Lx<'_> {
                 let z = self.push(InstKind::Const(Const::Float(0.0)), Type::Float);
                 self.define(res, InstKind::FloatCmp { op: CmpOp::Ne, a: v, b: z }, Type::Bool)
             }
+            t if t.is_nullable()
+                && matches!(t.non_null(), Type::Int | Type::Float | Type::Bool) =>
+            {
+                // A number or Bool that may be null: the typed test behind a null check; the
+                // `null` side takes the runtime's truthiness, which raises the error.
+                let inner = t.non_null();
+                if self.non_null.contains(&v) {
+                    let u = self.push(InstKind::FromDyn { value: v, to: inner }, inner);
+                    return self.truthy(u, res);
+                }
+                let r = res.unwrap_or_else(|| self.f.new_value(Type::Bool));
+                self.null_guard(
+                    v,
+                    Some(r),
+                    Some(Type::Bool),
+                    false,
+                    |lx| {
+                        let call = InstKind::RtCall { func: RtFn::Truthy, args: vec![v] };
+                        Some(lx.push(call, Type::Bool))
+                    },
+                    |lx| {
+                        let u = lx.push(InstKind::FromDyn { value: v, to: inner }, inner);
+                        Some(lx.truthy(u, None))
+                    },
+                );
+                r
+            }
             _ => {
                 let d = self.boxed(v);
                 self.define(res, InstKind::RtCall { func: RtFn::Truthy, args: vec![d] }, Type::Bool)
