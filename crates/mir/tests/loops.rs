@@ -1,0 +1,96 @@
+//! Loop optimizations on the default pipeline: array views (`nyash_mir::array_views`) and
+//! field stores sunk out of loops that cannot observe memory (`passes/forward.rs`).
+
+mod common;
+
+use nyash_mir::{array_views, InstKind, Module};
+
+fn func<'m>(m: &'m Module, name: &str) -> &'m nyash_mir::Function {
+    m.funcs.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// The blocks of the loops of `name` that hold a `field_store`.
+fn stores_in_loops(m: &Module, name: &str) -> usize {
+    let f = func(m, name);
+    let loops = f.natural_loops();
+    (0..f.blocks.len())
+        .filter(|&b| loops.iter().any(|l| l.body[b]))
+        .flat_map(|b| &f.blocks[b].insts)
+        .filter(|i| matches!(i.kind, InstKind::FieldStore { .. }))
+        .count()
+}
+
+const SUM: &str = r#"
+static box Main {
+    sum(xs) {
+        local s = 0.0
+        local i = 0
+        loop(i < xs.length()) {
+            s = s + xs.get(i)
+            i = i + 1
+        }
+        return s
+    }
+    main() {
+        local xs = new ArrayBox()
+        xs.push(1.5)
+        xs.push(2.5)
+        print(sum(xs))
+    }
+}
+"#;
+
+#[test]
+fn a_read_only_loop_over_a_float_array_gets_a_view() {
+    let m = common::compile_optimized(SUM);
+    let f = func(&m, "Main.sum");
+    let views = array_views(&m, f);
+    assert_eq!(views.take.len(), 1, "one preheader takes the view: {views:?}");
+    assert!(!views.uses.is_empty(), "the get and length use it: {views:?}");
+}
+
+#[test]
+fn a_push_in_the_loop_means_no_view() {
+    let src = SUM.replace(
+        "s = s + xs.get(i)",
+        "s = s + xs.get(i)\n            xs.push(0.5)\n            i = i + 1",
+    );
+    let m = common::compile_optimized(&src);
+    let f = func(&m, "Main.sum");
+    assert!(array_views(&m, f).take.is_empty());
+}
+
+const COUNTER: &str = r#"
+box Counter {
+    n
+    birth() { me.n = 0 }
+    add(x) { me.n = me.n + x }
+}
+static box Main {
+    main() {
+        local c = new Counter()
+        local i = 0
+        loop(i < 10) {
+            c.add(i)
+            if c.n > 20 {
+                break
+            }
+            i = i + 1
+        }
+        print(c.n)
+    }
+}
+"#;
+
+#[test]
+fn stores_leave_a_loop_without_calls() {
+    let m = common::compile_optimized(COUNTER);
+    assert_eq!(stores_in_loops(&m, "Main.main"), 0, "{}", common::compile_text(COUNTER));
+}
+
+#[test]
+fn a_call_in_the_loop_keeps_the_stores() {
+    let src = COUNTER.replace("c.add(i)", "c.add(i)\n            print(i)");
+    let m = common::compile_optimized(&src);
+    assert!(stores_in_loops(&m, "Main.main") > 0);
+}
