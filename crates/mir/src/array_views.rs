@@ -98,7 +98,7 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
     }
     // Innermost first: a loop nested in another has a smaller body.
     loops.sort_by_key(|l| l.size);
-    let defs = def_blocks(f);
+    let defs = f.def_blocks();
     for b in 0..n {
         for inst in &f.blocks[b].insts {
             let Some((recv, kind)) = typed_access(m, f, &boxed_from, &inst.kind) else {
@@ -123,22 +123,6 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
         }
     }
     views
-}
-
-/// The block defining each value (parameters and instruction results).
-fn def_blocks(f: &Function) -> HashMap<ValueId, usize> {
-    let mut defs = HashMap::new();
-    for (bi, b) in f.blocks.iter().enumerate() {
-        for &p in &b.params {
-            defs.insert(p, bi);
-        }
-        for inst in &b.insts {
-            if let Some(r) = inst.result {
-                defs.insert(r, bi);
-            }
-        }
-    }
-    defs
 }
 
 /// The receiver and kind of an inlined access to a typed array that leaves every array

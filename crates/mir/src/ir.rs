@@ -7,6 +7,7 @@
 //! the representation the instruction needs. Backends only ever see legal MIR; the verifier
 //! checks each form.
 
+use std::collections::HashMap;
 use std::fmt;
 
 macro_rules! entity {
@@ -869,6 +870,22 @@ impl Function {
             loops.push(NaturalLoop { header: h, body, preheader });
         }
         loops
+    }
+
+    /// The block defining each value (block parameters and instruction results).
+    pub fn def_blocks(&self) -> HashMap<ValueId, usize> {
+        let mut defs = HashMap::new();
+        for (bi, b) in self.blocks.iter().enumerate() {
+            for &p in &b.params {
+                defs.insert(p, bi);
+            }
+            for inst in &b.insts {
+                if let Some(r) = inst.result {
+                    defs.insert(r, bi);
+                }
+            }
+        }
+        defs
     }
 
     pub fn new_value(&mut self, ty: Type) -> ValueId {

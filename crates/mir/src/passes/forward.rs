@@ -59,7 +59,7 @@ fn forward_function(f: &mut Function) {
 fn sink_loop_stores(f: &mut Function, out: &[Option<State>]) {
     let mut loops = f.natural_loops();
     loops.sort_by_key(|l| std::cmp::Reverse(l.size()));
-    let defs = def_blocks(f);
+    let defs = f.def_blocks();
     for lp in loops {
         let n = lp.body.len();
         let blocks: Vec<usize> = (0..n).filter(|&b| lp.body[b]).collect();
@@ -175,22 +175,6 @@ fn retarget(term: &mut Terminator, from: BlockId, to: BlockId) {
         }
         _ => {}
     }
-}
-
-/// The block defining each value (parameters and instruction results).
-fn def_blocks(f: &Function) -> HashMap<ValueId, usize> {
-    let mut defs = HashMap::new();
-    for (bi, b) in f.blocks.iter().enumerate() {
-        for &p in &b.params {
-            defs.insert(p, bi);
-        }
-        for inst in &b.insts {
-            if let Some(r) = inst.result {
-                defs.insert(r, bi);
-            }
-        }
-    }
-    defs
 }
 
 /// Adds a header parameter per slot whose value every entry into a loop header knows (see the

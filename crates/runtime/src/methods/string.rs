@@ -171,6 +171,29 @@ pub extern "C" fn nyrt_str_length(rt: i64, rp: i64, sym: i64, site: i64) -> NyVa
     })
 }
 
+/// The direct `substring` entry points: `f` on a live String with Int arguments, else the
+/// generic method call (which raises the errors).
+fn substring_entry(
+    f: fn(&StrObj, i64, Option<i64>) -> NyValue,
+    recv: NyValue,
+    a: NyValue,
+    b: Option<NyValue>,
+    sym: i64,
+    site: i64,
+) -> NyValue {
+    guard(|| {
+        let ints = (int_arg(a), b.map(int_arg));
+        match (live_str(recv), ints) {
+            (Some(s), (Some(a), None)) => f(s, a, None),
+            (Some(s), (Some(a), Some(Some(b)))) => f(s, a, Some(b)),
+            _ => match b {
+                Some(b) => call_method(recv, sym, &[a, b], site),
+                None => call_method(recv, sym, &[a], site),
+            },
+        }
+    })
+}
+
 /// `recv.substring(a)` where `sym` names `substring` (see the module docs).
 #[no_mangle]
 pub extern "C" fn nyrt_str_substring1(
@@ -181,13 +204,7 @@ pub extern "C" fn nyrt_str_substring1(
     sym: i64,
     site: i64,
 ) -> NyValue {
-    guard(|| {
-        let (recv, a) = (NyValue::new(rt, rp), NyValue::new(at, ap));
-        match (live_str(recv), int_arg(a)) {
-            (Some(s), Some(a)) => substring(s, a, None),
-            _ => call_method(recv, sym, &[a], site),
-        }
-    })
+    substring_entry(substring, NyValue::new(rt, rp), NyValue::new(at, ap), None, sym, site)
 }
 
 /// `recv.substring(a, b)` where `sym` names `substring` (see the module docs).
@@ -203,13 +220,8 @@ pub extern "C" fn nyrt_str_substring2(
     sym: i64,
     site: i64,
 ) -> NyValue {
-    guard(|| {
-        let (recv, a, b) = (NyValue::new(rt, rp), NyValue::new(at, ap), NyValue::new(bt, bp));
-        match (live_str(recv), int_arg(a), int_arg(b)) {
-            (Some(s), Some(a), Some(b)) => substring(s, a, Some(b)),
-            _ => call_method(recv, sym, &[a, b], site),
-        }
-    })
+    let b = Some(NyValue::new(bt, bp));
+    substring_entry(substring, NyValue::new(rt, rp), NyValue::new(at, ap), b, sym, site)
 }
 
 /// `recv.substring(a)` as the head of a string being built (see `substring_head`).
@@ -222,13 +234,7 @@ pub extern "C" fn nyrt_str_substring_head1(
     sym: i64,
     site: i64,
 ) -> NyValue {
-    guard(|| {
-        let (recv, a) = (NyValue::new(rt, rp), NyValue::new(at, ap));
-        match (live_str(recv), int_arg(a)) {
-            (Some(s), Some(a)) => substring_head(s, a, None),
-            _ => call_method(recv, sym, &[a], site),
-        }
-    })
+    substring_entry(substring_head, NyValue::new(rt, rp), NyValue::new(at, ap), None, sym, site)
 }
 
 /// `recv.substring(a, b)` as the head of a string being built (see `substring_head`).
@@ -244,13 +250,8 @@ pub extern "C" fn nyrt_str_substring_head2(
     sym: i64,
     site: i64,
 ) -> NyValue {
-    guard(|| {
-        let (recv, a, b) = (NyValue::new(rt, rp), NyValue::new(at, ap), NyValue::new(bt, bp));
-        match (live_str(recv), int_arg(a), int_arg(b)) {
-            (Some(s), Some(a), Some(b)) => substring_head(s, a, Some(b)),
-            _ => call_method(recv, sym, &[a, b], site),
-        }
-    })
+    let b = Some(NyValue::new(bt, bp));
+    substring_entry(substring_head, NyValue::new(rt, rp), NyValue::new(at, ap), b, sym, site)
 }
 
 /// `recv.indexOf(needle)` where `sym` names `indexOf` (see the module docs).
