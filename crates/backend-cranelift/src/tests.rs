@@ -499,6 +499,9 @@ fn many_functions_compile_on_threads_deterministically() {
         (bb, acc)
     });
     assert_eq!(run(&m), 30);
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) {
+        assert!(crate::codegen::machine::worth_threads(&m), "the test must take the threaded path");
+    }
     // Threads finish in any order; the machine code must not depend on it.
     let opts = Options::default();
     let first = CraneliftBackend.emit_text(&m, &opts, EmitKind::Asm).expect("asm");

@@ -60,7 +60,8 @@ impl ArrayViews {
     }
 }
 
-/// A natural loop: its header, body (header included) and unique outside predecessor.
+/// A natural loop as this analysis sees it: its body, size, unique outside predecessor, and
+/// whether nothing in it can change an array header.
 struct Loop {
     body: Vec<bool>,
     size: usize,

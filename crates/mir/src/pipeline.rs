@@ -12,8 +12,9 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
 /// (generic) → legalize → typed array allocations → simplify → verify (legal) → inline →
-/// simplify → verify (legal).
-/// Verification always runs in debug builds, and in release builds when `verify` is true. Returns legal MIR plus warnings, or every compile error.
+/// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal).
+/// Verification always runs in debug builds, and in release builds when `verify` is true.
+/// Returns legal MIR plus warnings, or every compile error.
 ///
 /// A verifier failure is a compiler bug; it is reported as one diagnostic with code
 /// `E0999` (`lower::codes::INTERNAL`) whose message lists the problems — the driver should

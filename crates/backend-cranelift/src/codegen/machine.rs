@@ -27,7 +27,7 @@ use std::sync::Mutex;
 const PARALLEL_MIN_INSTS: usize = 3000;
 
 /// Whether `mir` is big enough to compile on several threads (and the host has them).
-pub(super) fn worth_threads(mir: &MirModule) -> bool {
+pub(crate) fn worth_threads(mir: &MirModule) -> bool {
     let insts: usize = mir.funcs.iter().flat_map(|f| &f.blocks).map(|b| b.insts.len() + 1).sum();
     // `available_parallelism` reads cgroup files: only ask when the answer matters.
     mir.funcs.len() >= 2

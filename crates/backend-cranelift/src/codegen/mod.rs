@@ -12,7 +12,7 @@ mod fast;
 mod fast_ops;
 mod function;
 mod inst;
-mod machine;
+pub(crate) mod machine;
 mod runtime;
 
 use crate::internal;

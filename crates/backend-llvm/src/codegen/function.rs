@@ -73,7 +73,8 @@ pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgRes
         }
     }
     cg.prologue(prologue)?;
-    let order = reverse_postorder(f);
+    // Reverse postorder: dominators come before what they dominate.
+    let order: Vec<BlockId> = f.reverse_post_order().into_iter().map(BlockId::new).collect();
     let mut reached = vec![false; f.blocks.len()];
     for &b in &order {
         reached[b.index()] = true;
@@ -85,31 +86,6 @@ pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgRes
         cg.builder.build_unreachable()?;
     }
     Ok(())
-}
-
-/// Blocks reachable from bb0 in reverse postorder: dominators come before what they dominate.
-fn reverse_postorder(f: &Function) -> Vec<BlockId> {
-    let n = f.blocks.len();
-    let mut seen = vec![false; n];
-    let mut post = Vec::with_capacity(n);
-    // Iterative DFS: (block, next successor index).
-    let mut stack = vec![(BlockId(0), 0usize)];
-    seen[0] = true;
-    while let Some(&mut (b, ref mut next)) = stack.last_mut() {
-        let succs = f.block(b).term.successors();
-        if let Some(&(s, _)) = succs.get(*next) {
-            *next += 1;
-            if s.index() < n && !seen[s.index()] {
-                seen[s.index()] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            post.push(b);
-            stack.pop();
-        }
-    }
-    post.reverse();
-    post
 }
 
 /// `vN` for single values, `vN.tag` / `vN.pay` for the halves of a Boxed one.

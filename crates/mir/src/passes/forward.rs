@@ -72,23 +72,18 @@ fn sink_loop_stores(f: &mut Function, out: &[Option<State>]) {
             continue;
         }
         // Exit edges (from, to); a branch with both sides leaving to one block is not split.
+        // Blocks added on an enclosing loop's exit edges (past `n`) are outside this loop:
+        // each one only leads out of the enclosing loop.
+        let outside = |t: usize| !lp.body.get(t).copied().unwrap_or(false);
         let mut exits = Vec::new();
         for &b in &blocks {
             let succs: Vec<usize> =
                 f.blocks[b].term.successors().iter().map(|(t, _)| t.index()).collect();
-            if succs.len() == 2
-                && succs[0] == succs[1]
-                && !lp.body.get(succs[0]).copied().unwrap_or(true)
-            {
+            if succs.len() == 2 && succs[0] == succs[1] && outside(succs[0]) {
                 exits.clear();
                 break;
             }
-            exits.extend(
-                succs
-                    .into_iter()
-                    .filter(|&t| !lp.body.get(t).copied().unwrap_or(true))
-                    .map(|t| (b, t)),
-            );
+            exits.extend(succs.into_iter().filter(|&t| outside(t)).map(|t| (b, t)));
         }
         if exits.is_empty() {
             continue;
