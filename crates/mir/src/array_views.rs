@@ -16,6 +16,16 @@
 //! whose element type is Int, Float or Bool. The remaining slow paths of those accesses are
 //! runtime errors, which end the program. A receiver gets a view in the outermost qualifying
 //! loop around the access that it is defined outside of.
+//!
+//! A loop that fills an array (`xs.push(v)`) cannot have such a view: the length changes. It
+//! gets a *growing view* of array A instead when it would qualify but for pushes onto A of
+//! values whose static type is A's element type. The backend keeps A's `data`, `len` and
+//! `cap` in variables for the whole loop: a push with room stores the element and the new
+//! length (to the variable and to the header, so the header is always current and any other
+//! reader of A, an alias included, sees the right length), and a push without room calls the
+//! runtime, which grows the buffer, after which the three are read again. Nothing else in
+//! such a loop can change A's header: the other accesses are `get`, `length` and fitting
+//! `set`s (which change no header), and there are no calls or releases.
 
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
@@ -51,12 +61,23 @@ pub struct ArrayViews {
     pub take: HashMap<BlockId, Vec<(ValueId, i64)>>,
     /// Per (block, receiver): the preheader whose view the accesses in the block use.
     pub uses: HashMap<(BlockId, ValueId), BlockId>,
+    /// Per block: the arrays (receiver, kind) whose growing view to set up at the end of the
+    /// block (a loop preheader).
+    pub take_growing: HashMap<BlockId, Vec<(ValueId, i64)>>,
+    /// Per (block, receiver): the preheader whose growing view the accesses in the block use
+    /// (pushes always; `get`/`set`/`length` where no fixed view serves them).
+    pub growing_uses: HashMap<(BlockId, ValueId), BlockId>,
 }
 
 impl ArrayViews {
     /// The preheader whose view serves an access to `recv` in `block`, if any.
     pub fn view_of(&self, block: BlockId, recv: ValueId) -> Option<BlockId> {
         self.uses.get(&(block, recv)).copied()
+    }
+
+    /// The preheader whose growing view serves an access to `recv` in `block`, if any.
+    pub fn growing_view_of(&self, block: BlockId, recv: ValueId) -> Option<BlockId> {
+        self.growing_uses.get(&(block, recv)).copied()
     }
 }
 
@@ -67,6 +88,9 @@ struct Loop {
     size: usize,
     preheader: Option<usize>,
     clean: bool,
+    /// The array whose growing view this loop can have: the one receiver of pushes in it, when
+    /// everything else in the loop is clean.
+    growing: Option<ValueId>,
 }
 
 /// The array views of `f` (legal MIR of `m`).
@@ -86,12 +110,13 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
             _ => None,
         })
         .collect();
+    let defs = f.def_blocks();
     let mut loops: Vec<Loop> = f
         .natural_loops()
         .into_iter()
         .map(|l| {
-            let clean = (0..n).filter(|&b| l.body[b]).all(|b| block_is_clean(m, f, &boxed_from, b));
-            Loop { size: l.size(), body: l.body, preheader: l.preheader, clean }
+            let (clean, growing) = loop_summary(m, f, &boxed_from, &defs, &l.body);
+            Loop { size: l.size(), body: l.body, preheader: l.preheader, clean, growing }
         })
         .collect();
     if loops.is_empty() {
@@ -99,7 +124,6 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
     }
     // Innermost first: a loop nested in another has a smaller body.
     loops.sort_by_key(|l| l.size);
-    let defs = f.def_blocks();
     for b in 0..n {
         for inst in &f.blocks[b].insts {
             let Some((recv, kind)) = typed_access(m, f, &boxed_from, &inst.kind) else {
@@ -123,7 +147,90 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
             }
         }
     }
+    // Growing views: every push onto A in a growing loop of A, and every other access to A
+    // there that no fixed view serves, uses the view of the outermost such loop around it
+    // (loops are nested or disjoint, so all accesses in one loop agree on it).
+    for b in 0..n {
+        for inst in &f.blocks[b].insts {
+            let Some((recv, kind, op)) = inlined_typed_op(m, f, &inst.kind) else { continue };
+            let bb = BlockId::new(b);
+            if op != ArrayOp::Push && views.uses.contains_key(&(bb, recv)) {
+                continue;
+            }
+            let outermost = loops
+                .iter()
+                .rev()
+                .find(|l| l.body[b] && l.growing == Some(recv) && l.preheader.is_some());
+            if let Some(p) = outermost.and_then(|l| l.preheader) {
+                let pb = BlockId::new(p);
+                views.growing_uses.insert((bb, recv), pb);
+                let take = views.take_growing.entry(pb).or_default();
+                if !take.contains(&(recv, kind)) {
+                    take.push((recv, kind));
+                }
+            }
+        }
+    }
     views
+}
+
+/// Whether the loop with blocks `body` is clean (see `inst_is_clean`), and the array it can
+/// have a growing view of: the single receiver (defined outside the loop) of every push in it,
+/// when each push stores a value of the array's element type and all else is clean.
+fn loop_summary(
+    m: &Module,
+    f: &Function,
+    boxed_from: &HashMap<ValueId, Type>,
+    defs: &HashMap<ValueId, usize>,
+    body: &[bool],
+) -> (bool, Option<ValueId>) {
+    let mut clean = true;
+    let mut pushed: Option<ValueId> = None;
+    let mut growable = true;
+    for b in (0..f.blocks.len()).filter(|&b| body[b]) {
+        for inst in &f.blocks[b].insts {
+            if inst_is_clean(m, f, boxed_from, &inst.kind) {
+                continue;
+            }
+            clean = false;
+            match fitting_push(m, f, boxed_from, &inst.kind) {
+                Some(recv) if pushed.is_none_or(|p| p == recv) => pushed = Some(recv),
+                _ => growable = false,
+            }
+        }
+    }
+    // The array must be the same object in every iteration.
+    let outside = |v: ValueId| defs.get(&v).is_some_and(|&d| !body[d]);
+    let growing = pushed.filter(|&a| growable && outside(a));
+    (clean, growing)
+}
+
+/// The receiver of a `push` onto a typed array of a value whose static type is the element
+/// type (so the push never changes the array's kind).
+fn fitting_push(
+    m: &Module,
+    f: &Function,
+    boxed_from: &HashMap<ValueId, Type>,
+    k: &InstKind,
+) -> Option<ValueId> {
+    let InstKind::DynMethodCall { recv, method, args } = k else { return None };
+    let Type::Array(sites) = f.ty(*recv) else { return None };
+    let elem = m.array_elem(sites);
+    layout::array_kind(elem)?;
+    let name = m.symbols.get(method.index())?;
+    match ArrayOp::classify(name, args.len())? {
+        ArrayOp::Push if boxed_from.get(&args[0]) == Some(&elem) => Some(*recv),
+        _ => None,
+    }
+}
+
+/// The receiver, kind and operation of an inlined method call on a typed array.
+fn inlined_typed_op(m: &Module, f: &Function, k: &InstKind) -> Option<(ValueId, i64, ArrayOp)> {
+    let InstKind::DynMethodCall { recv, method, args } = k else { return None };
+    let Type::Array(sites) = f.ty(*recv) else { return None };
+    let (kind, _) = layout::array_kind(m.array_elem(sites))?;
+    let name = m.symbols.get(method.index())?;
+    Some((*recv, kind, ArrayOp::classify(name, args.len())?))
 }
 
 /// The receiver and kind of an inlined access to a typed array that leaves every array
@@ -148,11 +255,16 @@ fn typed_access(
     }
 }
 
-/// Whether nothing in block `b` can change an array's length, buffer or kind, or free one.
-fn block_is_clean(m: &Module, f: &Function, boxed_from: &HashMap<ValueId, Type>, b: usize) -> bool {
+/// Whether instruction `k` cannot change an array's length, buffer or kind, or free one.
+fn inst_is_clean(
+    m: &Module,
+    f: &Function,
+    boxed_from: &HashMap<ValueId, Type>,
+    k: &InstKind,
+) -> bool {
     use InstKind::*;
-    f.blocks[b].insts.iter().all(|inst| match &inst.kind {
-        DynMethodCall { .. } => typed_access(m, f, boxed_from, &inst.kind).is_some(),
+    match k {
+        DynMethodCall { .. } => typed_access(m, f, boxed_from, k).is_some(),
         RtCall { func, .. } => matches!(func, RtFn::Retain),
         Call { .. } | InitRuntime { .. } => false,
         // Generic MIR never reaches the backends; treat it as opaque all the same.
@@ -175,5 +287,5 @@ fn block_is_clean(m: &Module, f: &Function, boxed_from: &HashMap<ValueId, Type>,
         | FieldLoad { .. }
         | FieldStore { .. }
         | FuncAddr(_) => true,
-    })
+    }
 }

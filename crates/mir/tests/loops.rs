@@ -94,3 +94,44 @@ fn a_call_in_the_loop_keeps_the_stores() {
     let m = common::compile_optimized(&src);
     assert!(stores_in_loops(&m, "Main.main") > 0);
 }
+
+const FILL: &str = r#"
+static box Main {
+    main() {
+        local flags = new ArrayBox()
+        local i = 0
+        loop(i < 100) {
+            flags.push(true)
+            if flags.length() > 50 {
+                flags.set(0, false)
+            }
+            i = i + 1
+        }
+        print(flags.get(0))
+    }
+}
+"#;
+
+#[test]
+fn a_loop_that_only_pushes_onto_one_typed_array_gets_a_growing_view() {
+    let m = common::compile_optimized(FILL);
+    let f = func(&m, "Main.main");
+    let views = array_views(&m, f);
+    assert_eq!(views.take_growing.len(), 1, "one preheader sets the view up: {views:?}");
+    // The push and the length (one block) and the set (another) use it.
+    assert_eq!(views.growing_uses.len(), 2, "{views:?}");
+    assert!(views.take.is_empty(), "the loop changes the length: no fixed view: {views:?}");
+}
+
+#[test]
+fn pushes_onto_two_arrays_or_of_another_type_mean_no_growing_view() {
+    let two = FILL.replace(
+        "flags.push(true)",
+        "flags.push(true)\n            local other = new ArrayBox()\n            other.push(1)",
+    );
+    let m = common::compile_optimized(&two);
+    assert!(array_views(&m, func(&m, "Main.main")).take_growing.is_empty());
+    let mixed = FILL.replace("flags.push(true)", "flags.push(true)\n            flags.push(\"x\")");
+    let m = common::compile_optimized(&mixed);
+    assert!(array_views(&m, func(&m, "Main.main")).take_growing.is_empty());
+}

@@ -11,10 +11,14 @@
 //! and otherwise make the ordinary `nyrt_call_method` call, so every error and edge case
 //! (out-of-range `set`, non-Int index, growth on `push`, a value that does not fit a typed
 //! array) still comes from the runtime. The LLVM backend emits the same logic (its `codegen/fast.rs`).
+//! Inside a loop with an array view (`nyash_mir::array_views`) the header is read before the
+//! loop instead; with a growing view, `push` keeps the buffer, length and capacity in
+//! variables and calls the runtime only to grow.
 
 use super::function::{CVal, FnLowering};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, types, InstBuilder, InstructionData, MemFlagsData, Opcode};
+use cranelift_frontend::Variable;
 use cranelift_module::Module;
 use nyash_mir::{layout, tag, ArrayOp, BackendError, BlockId, RtFn, SiteId, SymId, Type, ValueId};
 
@@ -115,6 +119,22 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 .view_of(self.current, recv)
                 .and_then(|p| self.view_vals.get(&(p, recv)).copied()),
             _ => None,
+        };
+        // Else the current `(data, len)` of a growing view (see `grow_push`): the same code
+        // serves, since only this loop's pushes change the header and they keep it current.
+        let grow_vars = match typed {
+            Some(_) => self
+                .views
+                .growing_view_of(self.current, recv)
+                .and_then(|p| self.grow_vars.get(&(p, recv)).copied()),
+            None => None,
+        };
+        let view = match (view, grow_vars, op) {
+            (None, Some(vars), ArrayOp::Push) => {
+                return self.grow_push(recv, method, args, site, size, vars).map(Some)
+            }
+            (None, Some([data, len, _]), _) => Some((self.b.use_var(data), self.b.use_var(len))),
+            (view, _, _) => view,
         };
         let index = match op {
             ArrayOp::Get | ArrayOp::Set => {
@@ -330,35 +350,119 @@ impl<M: Module> FnLowering<'_, '_, M> {
         Ok(Some(CVal::Two(params[0], params[1])))
     }
 
+    /// A `push` in the loop of a growing view whose `[data, len, cap]` are in `vars`, of a
+    /// value of the element type (`array_views` checked): with room, the element and the new
+    /// length are stored (the length to the header too, so it stays current for every other
+    /// reader); without, the runtime grows the buffer and pushes, and the variables are read
+    /// again.
+    fn grow_push(
+        &mut self,
+        recv: ValueId,
+        method: SymId,
+        args: &[ValueId],
+        site: SiteId,
+        size: i64,
+        vars: [Variable; 3],
+    ) -> Result<CVal, BackendError> {
+        let [data_v, len_v, cap_v] = vars;
+        let (_, rp) = self.pair(recv)?;
+        let (_, np) = self.pair(args[0])?;
+        let flags = MemFlagsData::trusted();
+        let len = self.b.use_var(len_v);
+        let cap = self.b.use_var(cap_v);
+        let room = self.b.ins().icmp(IntCC::SignedLessThan, len, cap);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(room, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let data = self.b.use_var(data_v);
+        let addr = match size {
+            1 => self.b.ins().iadd(data, len),
+            _ => {
+                let offset = self.b.ins().ishl_imm_u(len, i64::from(size.trailing_zeros()));
+                self.b.ins().iadd(data, offset)
+            }
+        };
+        if size == 1 {
+            // Bool: one byte, 0 or 1 (as the runtime stores it).
+            let b = self.b.ins().icmp_imm_s(IntCC::NotEqual, np, 0);
+            self.b.ins().store(flags, b, addr, 0);
+        } else {
+            self.b.ins().store(flags, np, addr, 0);
+        }
+        let len1 = self.b.ins().iadd_imm_s(len, 1);
+        self.b.def_var(len_v, len1);
+        self.b.ins().store(flags, len1, rp, LEN);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(slow);
+        self.dyn_method_call(recv, method.0, args, site)?;
+        self.load_growing_view(rp, vars);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        let (t, p) = self.null_pair();
+        Ok(CVal::Two(t, p))
+    }
+
+    /// Reads the header of the array at `rp` into a growing view's `[data, len, cap]`.
+    fn load_growing_view(&mut self, rp: ir::Value, vars: [Variable; 3]) {
+        let flags = MemFlagsData::trusted();
+        for (var, offset) in vars.into_iter().zip([DATA, LEN, CAP]) {
+            let v = self.b.ins().load(types::I64, flags, rp, offset);
+            self.b.def_var(var, v);
+        }
+    }
+
     /// At the end of `block`, before its terminator: for each array whose accesses in the loop
     /// after it use a view, make its kind the expected one and check that it is live
-    /// (`nyrt_array_ensure_kind`, cold) and read its buffer and length once.
+    /// (`nyrt_array_ensure_kind`, cold) and read its buffer and length once (for a growing
+    /// view: its buffer, length and capacity, into the view's variables).
     pub(super) fn take_array_views(&mut self, block: BlockId) -> Result<(), BackendError> {
-        let Some(arrays) = self.views.take.get(&block).cloned() else { return Ok(()) };
+        let fixed = self.views.take.get(&block).cloned().unwrap_or_default();
+        let growing = self.views.take_growing.get(&block).cloned().unwrap_or_default();
+        for (recv, kind) in growing {
+            let rp = self.ensure_array_kind(recv, kind)?;
+            let vars = [
+                self.b.declare_var(types::I64),
+                self.b.declare_var(types::I64),
+                self.b.declare_var(types::I64),
+            ];
+            self.load_growing_view(rp, vars);
+            self.grow_vars.insert((block, recv), vars);
+        }
         let flags = MemFlagsData::trusted();
-        for (recv, kind) in arrays {
-            let (_, rp) = self.pair(recv)?;
-            let k = self.b.ins().load(types::I64, flags, rp, KIND);
-            let kind_ok = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
-            // Live (count >= 1): under RC checking the runtime reports a freed array.
-            let rc = self.b.ins().load(types::I64, flags, rp, RC);
-            let live = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
-            let same = self.b.ins().band(kind_ok, live);
-            let fix = self.b.create_block();
-            let ready = self.b.create_block();
-            self.b.set_cold_block(fix);
-            self.b.ins().brif(same, ready, &[], fix, &[]);
-            self.b.switch_to_block(fix);
-            let ensure = self.rt_ref(RtFn::ArrayEnsureKind)?;
-            let kv = self.b.ins().iconst(types::I64, kind);
-            self.b.ins().call(ensure, &[rp, kv]);
-            self.b.ins().jump(ready, &[]);
-            self.b.switch_to_block(ready);
+        for (recv, kind) in fixed {
+            let rp = self.ensure_array_kind(recv, kind)?;
             let data = self.b.ins().load(types::I64, flags, rp, DATA);
             let len = self.b.ins().load(types::I64, flags, rp, LEN);
             self.view_vals.insert((block, recv), (data, len));
         }
         Ok(())
+    }
+
+    /// Makes the array `recv` have element kind `kind` and checks that it is live (both
+    /// inline, `nyrt_array_ensure_kind` in a cold block); returns its payload.
+    fn ensure_array_kind(&mut self, recv: ValueId, kind: i64) -> Result<ir::Value, BackendError> {
+        let flags = MemFlagsData::trusted();
+        let (_, rp) = self.pair(recv)?;
+        let k = self.b.ins().load(types::I64, flags, rp, KIND);
+        let kind_ok = self.b.ins().icmp_imm_s(IntCC::Equal, k, kind);
+        // Live (count >= 1): under RC checking the runtime reports a freed array.
+        let rc = self.b.ins().load(types::I64, flags, rp, RC);
+        let live = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, rc, 1);
+        let same = self.b.ins().band(kind_ok, live);
+        let fix = self.b.create_block();
+        let ready = self.b.create_block();
+        self.b.set_cold_block(fix);
+        self.b.ins().brif(same, ready, &[], fix, &[]);
+        self.b.switch_to_block(fix);
+        let ensure = self.rt_ref(RtFn::ArrayEnsureKind)?;
+        let kv = self.b.ins().iconst(types::I64, kind);
+        self.b.ins().call(ensure, &[rp, kv]);
+        self.b.ins().jump(ready, &[]);
+        self.b.switch_to_block(ready);
+        Ok(rp)
     }
 
     /// Continues in a fresh block when `cond` holds, else branches to `slow`.

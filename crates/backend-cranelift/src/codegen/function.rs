@@ -1,7 +1,8 @@
 //! Lowering of one MIR function: blocks, block parameters, values and terminators.
 //!
 //! MIR is SSA with block parameters, exactly like CLIF, so every MIR value maps straight to
-//! one CLIF value (two for `Repr::Boxed`: tag, payload) and no `Variable`s are needed.
+//! one CLIF value (two for `Repr::Boxed`: tag, payload); `Variable`s only hold the state of
+//! growing array views (`fast.rs`), which changes inside a loop without a MIR value.
 //! Blocks are lowered in reverse postorder so every definition is seen before its uses.
 
 use super::annotate::{self, Notes};
@@ -9,7 +10,7 @@ use super::{clif_types, Declared};
 use crate::internal;
 use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
 use nyash_mir::{
     array_views, ArrayViews, BackendError, BlockId, Const, Function, Module as MirModule, Repr,
@@ -63,6 +64,9 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     pub current: BlockId,
     /// The `(data, len)` each preheader read for a receiver.
     pub view_vals: HashMap<(BlockId, ValueId), (ir::Value, ir::Value)>,
+    /// Per growing view (preheader, receiver): the variables holding its `[data, len, cap]`
+    /// across the loop (the frontend's SSA construction makes the block parameters).
+    pub grow_vars: HashMap<(BlockId, ValueId), [Variable; 3]>,
 }
 
 /// Builds the CLIF body of `func` into `clif` (whose signature is already set). Returns the
@@ -91,6 +95,7 @@ pub(super) fn lower_function<M: Module>(
         views: array_views(mir, func),
         current: BlockId(0),
         view_vals: HashMap::new(),
+        grow_vars: HashMap::new(),
     };
     fl.lower_body()?;
     let notes = fl.notes.take();

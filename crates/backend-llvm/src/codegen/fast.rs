@@ -11,6 +11,9 @@
 //! bounds at run time and otherwise make the ordinary `nyrt_call_method` call, so every error
 //! and edge case (out-of-range `set`, non-Int index, growth on `push`, a value that does not
 //! fit a typed array) still comes from the runtime. Mirrors the Cranelift backend's `fast.rs`.
+//! Inside a loop with an array view (`nyash_mir::array_views`) the header is read before the
+//! loop instead; with a growing view, `push` keeps the buffer, length and capacity in
+//! variables and calls the runtime only to grow.
 
 use super::function::FnCodegen;
 use super::{CgError, CgResult, Val};
@@ -158,6 +161,24 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 .view_of(self.current, recv)
                 .and_then(|p| self.view_vals.get(&(p, recv)).copied()),
             _ => None,
+        };
+        // Else the current `(data, len)` of a growing view (see `grow_push`): the same code
+        // serves, since only this loop's pushes change the header and they keep it current.
+        let grow_slots = match typed {
+            Some(_) => self
+                .views
+                .growing_view_of(self.current, recv)
+                .and_then(|p| self.grow_slots.get(&(p, recv)).copied()),
+            None => None,
+        };
+        let view = match (view, grow_slots, op) {
+            (None, Some(_), ArrayOp::Push) => {
+                return self.grow_push(recv, method, args, site, name, size, grow_slots).map(Some)
+            }
+            (None, Some([data, len, _]), _) => {
+                Some((self.load_word(data, "grow.data")?, self.load_word(len, "grow.len")?))
+            }
+            (view, _, _) => view,
         };
         let index = match op {
             ArrayOp::Get | ArrayOp::Set => {
@@ -373,36 +394,110 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         )))
     }
 
+    /// A `push` in the loop of a growing view whose `[data, len, cap]` are in `slots`, of a
+    /// value of the element type (`array_views` checked): with room, the element and the new
+    /// length are stored (the length to the header too, so it stays current for every other
+    /// reader); without, the runtime grows the buffer and pushes, and the slots are read again.
+    #[allow(clippy::too_many_arguments)]
+    fn grow_push(
+        &mut self,
+        recv: ValueId,
+        method: SymId,
+        args: &[ValueId],
+        site: SiteId,
+        name: &str,
+        size: i64,
+        slots: Option<[PointerValue<'ctx>; 3]>,
+    ) -> CgResult<Val<'ctx>> {
+        let [data_s, len_s, cap_s] = slots.ok_or_else(|| CgError("no growing view".into()))?;
+        let (Val::Boxed(_, rp), Val::Boxed(_, np)) = (self.val(recv)?, self.val(args[0])?) else {
+            return Err(CgError(format!("push onto {recv} is not of boxed values")));
+        };
+        let len = self.load_word(len_s, "grow.len")?;
+        let cap = self.load_word(cap_s, "grow.cap")?;
+        let room = self.builder.build_int_compare(IntPredicate::SLT, len, cap, "")?;
+        let fast = self.new_block("grow.room");
+        let slow = self.new_block("grow.full");
+        let done = self.new_block("grow.done");
+        self.likely_branch(room, fast, slow)?;
+        self.builder.position_at_end(fast);
+        let data = self.load_word(data_s, "grow.data")?;
+        let addr = self.index_addr(data, len, size)?;
+        self.store_elem(addr, size, np)?;
+        let len1 = self.builder.build_int_add(len, self.i64_const(1), "grow.len1")?;
+        self.builder.build_store(len_s, len1)?;
+        self.store_word(rp, layout::ARRAY_LEN_OFFSET, len1)?;
+        self.builder.build_unconditional_branch(done)?;
+        self.builder.position_at_end(slow);
+        self.dyn_method_call(recv, method.0, args, site, name)?;
+        self.load_growing_view(rp, [data_s, len_s, cap_s])?;
+        self.builder.build_unconditional_branch(done)?;
+        self.builder.position_at_end(done);
+        Ok(Val::Boxed(self.i64_const(tag::NULL), self.i64_const(0)))
+    }
+
+    /// Reads the header of the array at `rp` into a growing view's `[data, len, cap]` slots.
+    fn load_growing_view(
+        &mut self,
+        rp: IntValue<'ctx>,
+        slots: [PointerValue<'ctx>; 3],
+    ) -> CgResult<()> {
+        let offsets =
+            [layout::ARRAY_DATA_OFFSET, layout::ARRAY_LEN_OFFSET, layout::ARRAY_CAP_OFFSET];
+        for (slot, offset) in slots.into_iter().zip(offsets) {
+            let v = self.load_at(rp, offset, "grow.hdr")?;
+            self.builder.build_store(slot, v)?;
+        }
+        Ok(())
+    }
+
     /// At the end of `block`, before its terminator: for each array whose accesses in the loop
     /// after it use a view, make its kind the expected one and check that it is live
-    /// (`nyrt_array_ensure_kind`, cold) and read its buffer and length once.
+    /// (`nyrt_array_ensure_kind`, cold) and read its buffer and length once (for a growing
+    /// view: its buffer, length and capacity, into the view's slots).
     pub(super) fn take_array_views(&mut self, block: BlockId) -> CgResult<()> {
-        let Some(arrays) = self.views.take.get(&block).cloned() else { return Ok(()) };
-        for (recv, kind) in arrays {
-            let Val::Boxed(_, rp) = self.val(recv)? else {
-                return Err(CgError(format!("array {recv} is not boxed")));
-            };
-            let k = self.load_at(rp, layout::ARRAY_KIND_OFFSET, "arr.kind")?;
-            let kind_ok =
-                self.builder.build_int_compare(IntPredicate::EQ, k, self.i64_const(kind), "")?;
-            // Live (count >= 1): under RC checking the runtime reports a freed array.
-            let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
-            let live =
-                self.builder.build_int_compare(IntPredicate::SGE, rc, self.i64_const(1), "")?;
-            let same = self.builder.build_and(kind_ok, live, "arr.view.ok")?;
-            let fix = self.new_block("arr.view.fix");
-            let ready = self.new_block("arr.view");
-            self.likely_branch(same, ready, fix)?;
-            self.builder.position_at_end(fix);
-            let args = [Val::I64(rp), Val::I64(self.i64_const(kind))];
-            self.m.rt_call(&self.builder, RtFn::ArrayEnsureKind, &args, SiteId(0), "")?;
-            self.builder.build_unconditional_branch(ready)?;
-            self.builder.position_at_end(ready);
+        let fixed = self.views.take.get(&block).cloned().unwrap_or_default();
+        let growing = self.views.take_growing.get(&block).cloned().unwrap_or_default();
+        for (recv, kind) in growing {
+            let rp = self.ensure_array_kind(recv, kind)?;
+            let slots = self
+                .grow_slots
+                .get(&(block, recv))
+                .copied()
+                .ok_or_else(|| CgError(format!("no slots for the growing view of {recv}")))?;
+            self.load_growing_view(rp, slots)?;
+        }
+        for (recv, kind) in fixed {
+            let rp = self.ensure_array_kind(recv, kind)?;
             let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.view.data")?;
             let len = self.load_at(rp, layout::ARRAY_LEN_OFFSET, "arr.view.len")?;
             self.view_vals.insert((block, recv), (data, len));
         }
         Ok(())
+    }
+
+    /// Makes the array `recv` have element kind `kind` and checks that it is live (both
+    /// inline, `nyrt_array_ensure_kind` on a cold path); returns its payload.
+    fn ensure_array_kind(&mut self, recv: ValueId, kind: i64) -> CgResult<IntValue<'ctx>> {
+        let Val::Boxed(_, rp) = self.val(recv)? else {
+            return Err(CgError(format!("array {recv} is not boxed")));
+        };
+        let k = self.load_at(rp, layout::ARRAY_KIND_OFFSET, "arr.kind")?;
+        let kind_ok =
+            self.builder.build_int_compare(IntPredicate::EQ, k, self.i64_const(kind), "")?;
+        // Live (count >= 1): under RC checking the runtime reports a freed array.
+        let rc = self.load_at(rp, layout::REFCOUNT_OFFSET, "arr.rc")?;
+        let live = self.builder.build_int_compare(IntPredicate::SGE, rc, self.i64_const(1), "")?;
+        let same = self.builder.build_and(kind_ok, live, "arr.view.ok")?;
+        let fix = self.new_block("arr.view.fix");
+        let ready = self.new_block("arr.view");
+        self.likely_branch(same, ready, fix)?;
+        self.builder.position_at_end(fix);
+        let args = [Val::I64(rp), Val::I64(self.i64_const(kind))];
+        self.m.rt_call(&self.builder, RtFn::ArrayEnsureKind, &args, SiteId(0), "")?;
+        self.builder.build_unconditional_branch(ready)?;
+        self.builder.position_at_end(ready);
+        Ok(rp)
     }
 
     /// Continues when the array at `rp` has element kind `kind`, else branches to `slow`.

@@ -37,6 +37,9 @@ pub(super) struct FnCodegen<'m, 'a, 'ctx> {
     pub current: BlockId,
     /// The `(data, len)` each preheader read for a receiver.
     pub view_vals: HashMap<(BlockId, ValueId), (IntValue<'ctx>, IntValue<'ctx>)>,
+    /// Per growing view (preheader, receiver): the stack slots of its `[data, len, cap]`,
+    /// allocated in the entry block so `mem2reg` turns them into registers across the loop.
+    pub grow_slots: HashMap<(BlockId, ValueId), [PointerValue<'ctx>; 3]>,
 }
 
 pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgResult<()> {
@@ -66,6 +69,7 @@ pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgRes
         views: array_views(mir, f),
         current: BlockId(0),
         view_vals: HashMap::new(),
+        grow_slots: HashMap::new(),
     };
     for b in f.block_ids() {
         if b != BlockId(0) || entry_is_target {
@@ -218,6 +222,21 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             let ty = self.m.ctx.struct_type(&fields, false);
             let ptr = self.builder.build_alloca(ty, "argbuf")?;
             self.argbuf = Some((ty, ptr));
+        }
+        let growing: Vec<(BlockId, ValueId)> = self
+            .views
+            .take_growing
+            .iter()
+            .flat_map(|(&p, arrays)| arrays.iter().map(move |&(recv, _)| (p, recv)))
+            .collect();
+        for key in growing {
+            let i64t = self.m.types.i64;
+            let slots = [
+                self.builder.build_alloca(i64t, "grow.data")?,
+                self.builder.build_alloca(i64t, "grow.len")?,
+                self.builder.build_alloca(i64t, "grow.cap")?,
+            ];
+            self.grow_slots.insert(key, slots);
         }
         // `Function::params` are bb0's parameters; accept either the same ids or bb0 having
         // its own (then bound to the arguments, through phis if bb0 is also a jump target).
