@@ -10,7 +10,7 @@ use inkwell::context::Context;
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{InitializationConfig, Target, TargetMachine};
-use inkwell::types::{IntType, PointerType, StructType};
+use inkwell::types::{BasicType, BasicTypeEnum, IntType, PointerType, StructType};
 use inkwell::values::{
     BasicMetadataValueEnum, BasicValueEnum, CallSiteValue, FunctionValue, IntValue, PointerValue,
 };
@@ -67,6 +67,33 @@ pub(crate) fn word_gep<'ctx>(
     unsafe { builder.build_in_bounds_gep(ptr, &[index], name) }
 }
 
+/// `T*` for the element type `ty` in LLVM 14 (typed pointers); `ptr` from LLVM 15 on.
+pub(crate) fn ptr_to<'ctx>(ty: BasicTypeEnum<'ctx>) -> PointerType<'ctx> {
+    ty.ptr_type(AddressSpace::default())
+}
+
+/// `&ptr[index]` for a `T*` to `ty` elements (an in-bounds GEP; later LLVMs take `ty` too).
+pub(crate) fn elem_gep<'ctx>(
+    builder: &Builder<'ctx>,
+    _ty: BasicTypeEnum<'ctx>,
+    ptr: PointerValue<'ctx>,
+    index: IntValue<'ctx>,
+    name: &str,
+) -> Result<PointerValue<'ctx>, BuilderError> {
+    // SAFETY: callers index elements below a length they checked, inside one buffer.
+    unsafe { builder.build_in_bounds_gep(ptr, &[index], name) }
+}
+
+/// Loads a `ty` from `ptr` (a `T*`). Opaque pointers need the loaded type passed too.
+pub(crate) fn load<'ctx>(
+    builder: &Builder<'ctx>,
+    _ty: BasicTypeEnum<'ctx>,
+    ptr: PointerValue<'ctx>,
+    name: &str,
+) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+    builder.build_load(ptr, name)
+}
+
 /// A direct call. LLVM 14's inkwell takes anything callable; later versions want the function.
 pub(crate) fn call<'ctx>(
     builder: &Builder<'ctx>,
@@ -91,16 +118,6 @@ pub(crate) fn struct_field_ptr<'ctx>(
 
 /// Loads an `i64` from `ptr` (an `i64*`). Opaque pointers need the loaded type passed too.
 pub(crate) fn load_i64<'ctx>(
-    builder: &Builder<'ctx>,
-    _ty: IntType<'ctx>,
-    ptr: PointerValue<'ctx>,
-    name: &str,
-) -> Result<BasicValueEnum<'ctx>, BuilderError> {
-    builder.build_load(ptr, name)
-}
-
-/// Loads an `i8` from `ptr` (an `i8*`). Opaque pointers need the loaded type passed too.
-pub(crate) fn load_i8<'ctx>(
     builder: &Builder<'ctx>,
     _ty: IntType<'ctx>,
     ptr: PointerValue<'ctx>,

@@ -16,11 +16,13 @@
 //! variables and calls the runtime only to grow.
 
 use super::function::FnCodegen;
+use super::tbaa::Mem;
 use super::{CgError, CgResult, Val};
 use crate::llvm14;
 
 use inkwell::basic_block::BasicBlock;
-use inkwell::values::{BasicValue, IntValue, PointerValue};
+use inkwell::types::BasicTypeEnum;
+use inkwell::values::{BasicValue, BasicValueEnum, IntValue, PointerValue};
 use inkwell::IntPredicate;
 use nyash_mir::{layout, tag, ArrayOp, BlockId, RtFn, SiteId, SymId, Type, ValueId};
 
@@ -54,15 +56,38 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
 
     fn store_word(&self, base: IntValue<'ctx>, offset: i64, v: IntValue<'ctx>) -> CgResult<()> {
         let ptr = self.word_at(base, offset)?;
-        self.builder
-            .build_store(ptr, v)?
-            .set_alignment(8)
-            .map_err(|e| CgError(format!("store alignment: {e}")))
+        self.store_to(ptr, v, Mem::Obj(offset))
+    }
+
+    /// An aligned i64 store to the word at `ptr`, which is in `mem`.
+    pub(super) fn store_to(
+        &self,
+        ptr: PointerValue<'ctx>,
+        v: IntValue<'ctx>,
+        mem: Mem,
+    ) -> CgResult<()> {
+        let store = self.builder.build_store(ptr, v)?;
+        store.set_alignment(8).map_err(|e| CgError(format!("store alignment: {e}")))?;
+        self.m.set_tbaa(store, mem)
+    }
+
+    /// An aligned i64 load of the word at `ptr`, which is in `mem`.
+    pub(super) fn load_from(
+        &self,
+        ptr: PointerValue<'ctx>,
+        mem: Mem,
+        name: &str,
+    ) -> CgResult<IntValue<'ctx>> {
+        let v = self.load_word(ptr, name)?;
+        if let Some(inst) = v.as_instruction_value() {
+            self.m.set_tbaa(inst, mem)?;
+        }
+        Ok(v)
     }
 
     fn load_at(&self, base: IntValue<'ctx>, offset: i64, name: &str) -> CgResult<IntValue<'ctx>> {
         let ptr = self.word_at(base, offset)?;
-        self.load_word(ptr, name)
+        self.load_from(ptr, Mem::Obj(offset), name)
     }
 
     /// Inline `nyrt_retain(t, p)` or `nyrt_release(t, p)` (see the module docs); the builder
@@ -173,7 +198,9 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         };
         let view = match (view, grow_slots, op) {
             (None, Some(_), ArrayOp::Push) => {
-                return self.grow_push(recv, method, args, site, name, size, grow_slots).map(Some)
+                return self
+                    .grow_push(recv, method, args, site, name, (kind, size), grow_slots)
+                    .map(Some)
             }
             (None, Some([data, len, _]), _) => {
                 Some((self.load_word(data, "grow.data")?, self.load_word(len, "grow.len")?))
@@ -296,23 +323,24 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     self.guard(inb, slow, "arr.inb")?;
                 }
                 let addr = match view {
-                    Some((data, _)) => self.index_addr(data, ip, size)?,
+                    Some((data, _)) => self.index_addr(data, ip, kind, size)?,
                     None => {
                         self.kind_guard(rp, kind, slow)?;
-                        self.elem_addr(rp, ip, size)?
+                        self.elem_addr(rp, ip, kind, size)?
                     }
                 };
                 if typed.is_some() {
                     if op == ArrayOp::Get {
-                        (self.i64_const(kind), self.load_elem(addr, size)?)
+                        (self.i64_const(kind), self.load_elem(addr, kind, size)?)
                     } else {
                         let (_, np) = stored.ok_or_else(|| CgError("set without value".into()))?;
-                        self.store_elem(addr, size, np)?;
+                        self.store_elem(addr, kind, size, np)?;
                         (self.i64_const(tag::NULL), self.i64_const(0))
                     }
                 } else {
-                    let et = self.load_at(addr, 0, "arr.old.tag")?;
-                    let ep = self.load_at(addr, 8, "arr.old.pay")?;
+                    let (tag_w, pay_w) = self.pair_words(addr)?;
+                    let et = self.load_from(tag_w, Mem::Elem, "arr.old.tag")?;
+                    let ep = self.load_from(pay_w, Mem::Elem, "arr.old.pay")?;
                     if op == ArrayOp::Get {
                         // Method results are owned: take a reference for the caller.
                         if counted {
@@ -324,8 +352,8 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                         if counted {
                             self.inline_rc(RtFn::Retain, nt, np)?;
                         }
-                        self.store_word(addr, 0, nt)?;
-                        self.store_word(addr, 8, np)?;
+                        self.store_to(tag_w, nt, Mem::Elem)?;
+                        self.store_to(pay_w, np, Mem::Elem)?;
                         // Last: the old element's fini may run user code.
                         if counted {
                             self.inline_rc(RtFn::Release, et, ep)?;
@@ -342,15 +370,16 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 self.guard(room, slow, "arr.room")?;
                 self.kind_guard(rp, kind, slow)?;
                 let (nt, np) = stored.ok_or_else(|| CgError("push without value".into()))?;
-                let addr = self.elem_addr(rp, len, size)?;
+                let addr = self.elem_addr(rp, len, kind, size)?;
                 if typed.is_some() {
-                    self.store_elem(addr, size, np)?;
+                    self.store_elem(addr, kind, size, np)?;
                 } else {
                     if counted {
                         self.inline_rc(RtFn::Retain, nt, np)?;
                     }
-                    self.store_word(addr, 0, nt)?;
-                    self.store_word(addr, 8, np)?;
+                    let (tag_w, pay_w) = self.pair_words(addr)?;
+                    self.store_to(tag_w, nt, Mem::Elem)?;
+                    self.store_to(pay_w, np, Mem::Elem)?;
                 }
                 let len1 = self.builder.build_int_add(len, self.i64_const(1), "arr.len1")?;
                 self.store_word(rp, layout::ARRAY_LEN_OFFSET, len1)?;
@@ -406,7 +435,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         args: &[ValueId],
         site: SiteId,
         name: &str,
-        size: i64,
+        (kind, size): (i64, i64),
         slots: Option<[PointerValue<'ctx>; 3]>,
     ) -> CgResult<Val<'ctx>> {
         let [data_s, len_s, cap_s] = slots.ok_or_else(|| CgError("no growing view".into()))?;
@@ -422,8 +451,8 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         self.likely_branch(room, fast, slow)?;
         self.builder.position_at_end(fast);
         let data = self.load_word(data_s, "grow.data")?;
-        let addr = self.index_addr(data, len, size)?;
-        self.store_elem(addr, size, np)?;
+        let addr = self.index_addr(data, len, kind, size)?;
+        self.store_elem(addr, kind, size, np)?;
         let len1 = self.builder.build_int_add(len, self.i64_const(1), "grow.len1")?;
         self.builder.build_store(len_s, len1)?;
         self.store_word(rp, layout::ARRAY_LEN_OFFSET, len1)?;
@@ -507,57 +536,104 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         self.guard(same, slow, "arr.kind.ok")
     }
 
-    /// The address (as an integer) of element `i` of `size` bytes of the array at `rp`.
+    /// A pointer to element `i` of the array at `rp`, whose elements are stored as `kind`
+    /// in `size` bytes.
     fn elem_addr(
         &self,
         rp: IntValue<'ctx>,
         i: IntValue<'ctx>,
+        kind: i64,
         size: i64,
-    ) -> CgResult<IntValue<'ctx>> {
+    ) -> CgResult<PointerValue<'ctx>> {
         let data = self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?;
-        self.index_addr(data, i, size)
+        self.index_addr(data, i, kind, size)
     }
 
-    /// The address (as an integer) of element `i` of `size` bytes of the buffer at `data`.
+    /// The LLVM type an element of `kind` in `size` bytes is accessed as: `i8` for a Bool,
+    /// `double` for a Float, else `i64` (an Int, or the words of a `(tag, payload)` pair).
+    fn elem_type(&self, kind: i64, size: i64) -> BasicTypeEnum<'ctx> {
+        match (kind, size) {
+            (_, 1) => self.m.ctx.i8_type().into(),
+            (layout::ARRAY_KIND_FLOAT, _) => self.m.types.f64.into(),
+            _ => self.m.types.i64.into(),
+        }
+    }
+
+    /// A pointer to element `i` of the buffer at `data` (of elements as in `elem_type`; for
+    /// a `(tag, payload)` pair, to its tag word). An in-bounds GEP from the buffer's pointer
+    /// rather than `inttoptr(data + offset)`: LLVM sees consecutive elements as consecutive
+    /// addresses of one object (so loops vectorize with whole-vector loads and stores, and
+    /// alias analysis tells elements apart). `i` is below a length the caller checked.
     fn index_addr(
         &self,
         data: IntValue<'ctx>,
         i: IntValue<'ctx>,
+        kind: i64,
         size: i64,
-    ) -> CgResult<IntValue<'ctx>> {
-        let offset = match size {
-            1 => i,
-            _ => self.builder.build_left_shift(
-                i,
-                self.i64_const(size.trailing_zeros().into()),
-                "",
-            )?,
+    ) -> CgResult<PointerValue<'ctx>> {
+        let ty = self.elem_type(kind, size);
+        let base = self.builder.build_int_to_ptr(data, llvm14::ptr_to(ty), "arr.buf")?;
+        let index = match size {
+            16 => self.builder.build_left_shift(i, self.i64_const(1), "")?,
+            _ => i,
         };
-        Ok(self.builder.build_int_add(data, offset, "arr.elem")?)
+        Ok(llvm14::elem_gep(&self.builder, ty, base, index, "arr.elem")?)
     }
 
-    /// The payload of the typed element of `size` bytes at `addr` (an i64: the Int, the
-    /// Float's bits, or the Bool's 0/1).
-    fn load_elem(&self, addr: IntValue<'ctx>, size: i64) -> CgResult<IntValue<'ctx>> {
-        if size != 1 {
-            return self.load_at(addr, 0, "arr.elem.val");
+    /// The payload of the typed element at `ptr` (an i64: the Int, the Float's bits, or the
+    /// Bool's 0/1).
+    fn load_elem(&self, ptr: PointerValue<'ctx>, kind: i64, size: i64) -> CgResult<IntValue<'ctx>> {
+        let ty = self.elem_type(kind, size);
+        let v = llvm14::load(&self.builder, ty, ptr, "arr.elem.val")?;
+        if let Some(inst) = v.as_instruction_value() {
+            let align = if size == 1 { 1 } else { 8 };
+            inst.set_alignment(align).map_err(|e| CgError(format!("load alignment: {e}")))?;
+            self.m.set_tbaa(inst, Mem::Elem)?;
         }
-        let ptr = self.builder.build_int_to_ptr(addr, llvm14::byte_ptr_type(self.m.ctx), "")?;
-        let b = llvm14::load_i8(&self.builder, self.m.ctx.i8_type(), ptr, "arr.elem.byte")?;
-        Ok(self.builder.build_int_z_extend(b.into_int_value(), self.m.types.i64, "")?)
+        let i64t = self.m.types.i64;
+        Ok(match v {
+            BasicValueEnum::FloatValue(f) => {
+                self.builder.build_bit_cast(f, i64t, "")?.into_int_value()
+            }
+            BasicValueEnum::IntValue(b) if size == 1 => {
+                self.builder.build_int_z_extend(b, i64t, "")?
+            }
+            other => other.into_int_value(),
+        })
     }
 
-    /// Stores the payload `np` of a value that fits the typed kind as an element of `size`
-    /// bytes at `addr` (a Bool as one byte 0 or 1, as the runtime stores it).
-    fn store_elem(&self, addr: IntValue<'ctx>, size: i64, np: IntValue<'ctx>) -> CgResult<()> {
-        if size != 1 {
-            return self.store_word(addr, 0, np);
-        }
-        let ptr = self.builder.build_int_to_ptr(addr, llvm14::byte_ptr_type(self.m.ctx), "")?;
-        let nz = self.builder.build_int_compare(IntPredicate::NE, np, self.i64_const(0), "")?;
-        let byte = self.builder.build_int_z_extend(nz, self.m.ctx.i8_type(), "")?;
-        self.builder.build_store(ptr, byte)?;
-        Ok(())
+    /// Stores the payload `np` of a value that fits the typed kind as the element at `ptr`
+    /// (a Bool as one byte 0 or 1, as the runtime stores it).
+    fn store_elem(
+        &self,
+        ptr: PointerValue<'ctx>,
+        kind: i64,
+        size: i64,
+        np: IntValue<'ctx>,
+    ) -> CgResult<()> {
+        let (v, align): (BasicValueEnum<'ctx>, u32) = match (kind, size) {
+            (_, 1) => {
+                let nz =
+                    self.builder.build_int_compare(IntPredicate::NE, np, self.i64_const(0), "")?;
+                (self.builder.build_int_z_extend(nz, self.m.ctx.i8_type(), "")?.into(), 1)
+            }
+            (layout::ARRAY_KIND_FLOAT, _) => {
+                (self.builder.build_bit_cast(np, self.m.types.f64, "")?, 8)
+            }
+            _ => (np.into(), 8),
+        };
+        let store = self.builder.build_store(ptr, v)?;
+        store.set_alignment(align).map_err(|e| CgError(format!("store alignment: {e}")))?;
+        self.m.set_tbaa(store, Mem::Elem)
+    }
+
+    /// The tag and payload words of the `(tag, payload)` element at `ptr` (from `index_addr`).
+    fn pair_words(
+        &self,
+        ptr: PointerValue<'ctx>,
+    ) -> CgResult<(PointerValue<'ctx>, PointerValue<'ctx>)> {
+        let pay = llvm14::word_gep(&self.builder, ptr, self.i64_const(1), "arr.elem.pay")?;
+        Ok((ptr, pay))
     }
 
     pub(super) fn current_insert_block(&self) -> CgResult<BasicBlock<'ctx>> {

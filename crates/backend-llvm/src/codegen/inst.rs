@@ -6,6 +6,7 @@
 //! `fast_ops.rs`.
 
 use super::function::{value_name, FnCodegen};
+use super::tbaa::Mem;
 use super::{CgError, CgResult, Val};
 use crate::llvm14;
 use inkwell::values::{
@@ -126,8 +127,9 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             }
             InstKind::FieldLoad { obj, slot } => {
                 let (tag_ptr, pay_ptr) = self.slot_ptrs(*obj, *slot, &name)?;
-                let t = self.load_word(tag_ptr, &format!("{name}.tag"))?;
-                let p = self.load_word(pay_ptr, &format!("{name}.pay"))?;
+                let offset = slot_offset(*slot);
+                let t = self.load_from(tag_ptr, Mem::Obj(offset), &format!("{name}.tag"))?;
+                let p = self.load_from(pay_ptr, Mem::Obj(offset + 8), &format!("{name}.pay"))?;
                 Some(Val::Boxed(t, p))
             }
             InstKind::FieldStore { obj, slot, value } => {
@@ -135,12 +137,9 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     return Err(CgError(format!("stored field value {value} is not boxed")));
                 };
                 let (tag_ptr, pay_ptr) = self.slot_ptrs(*obj, *slot, "")?;
-                for (ptr, word) in [(tag_ptr, t), (pay_ptr, p)] {
-                    self.builder
-                        .build_store(ptr, word)?
-                        .set_alignment(8)
-                        .map_err(|e| CgError(format!("store alignment: {e}")))?;
-                }
+                let offset = slot_offset(*slot);
+                self.store_to(tag_ptr, t, Mem::Obj(offset))?;
+                self.store_to(pay_ptr, p, Mem::Obj(offset + 8))?;
                 None
             }
             InstKind::FuncAddr(func) => {
@@ -212,7 +211,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         let Val::Boxed(_, base) = self.val(obj)? else {
             return Err(CgError(format!("field access on {obj}, which is not boxed")));
         };
-        let offset = layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i64::from(slot);
+        let offset = slot_offset(slot);
         let t = self.word_ptr(base, offset, &format!("{name}.addr0"))?;
         let p = self.word_ptr(base, offset + 8, &format!("{name}.addr1"))?;
         Ok((t, p))
@@ -526,6 +525,11 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             .rt_call_words(&self.builder, RtFn::CallMethod, &words, name)?
             .ok_or_else(|| CgError("nyrt_call_method returned nothing".into()))
     }
+}
+
+/// The byte offset of field slot `slot`'s tag word in an instance (`nyash_mir::layout`).
+fn slot_offset(slot: u32) -> i64 {
+    layout::INSTANCE_FIELDS_OFFSET + layout::SLOT_SIZE * i64::from(slot)
 }
 
 fn int_pred(op: CmpOp) -> IntPredicate {

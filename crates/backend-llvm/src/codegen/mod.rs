@@ -9,6 +9,7 @@ mod fast_ops;
 mod function;
 mod inst;
 mod runtime;
+mod tbaa;
 
 use inkwell::builder::BuilderError;
 use inkwell::context::Context;
@@ -130,6 +131,8 @@ pub(crate) struct ModuleCodegen<'a, 'ctx> {
     rt_decls: HashMap<RtFn, FunctionValue<'ctx>>,
     str_globals: HashMap<StrId, GlobalValue<'ctx>>,
     trap: Option<FunctionValue<'ctx>>,
+    /// TBAA nodes for tagging loads and stores (`tbaa.rs`).
+    tbaa: std::cell::RefCell<tbaa::Tbaa<'ctx>>,
 }
 
 /// The lowered module and the LLVM name of its entry function.
@@ -154,6 +157,7 @@ pub(crate) fn build_module<'ctx>(
         rt_decls: HashMap::new(),
         str_globals: HashMap::new(),
         trap: None,
+        tbaa: Default::default(),
     };
     let entry_fn = mir.funcs.get(mir.entry.index()).ok_or_else(|| {
         internal(None, format!("entry {} is not a function of the module", mir.entry))
