@@ -1,10 +1,11 @@
 //! `emit_object`: compile the module into an `ObjectModule` (PIC ELF) with a C `main` that
 //! hands `__nyash_entry` to the runtime's `nyrt_start`.
 
-use crate::codegen::{compile_module, define, module_error, Capture, Declared};
+use crate::codegen::{compile_module, define, module_error, Capture, Compiled, Declared};
 use crate::internal;
 use crate::isa::{host_isa, CodeModel};
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
@@ -18,7 +19,8 @@ pub(crate) fn emit_object(mir: &MirModule, opts: &Options) -> Result<Object, Bac
         .map_err(|e| module_error(None, e))?;
     let mut module = ObjectModule::new(builder);
     let compiled = compile_module(&mut module, mir, Capture::Nothing)?;
-    define_c_main(&mut module, &compiled.declared, mir)?;
+    let Compiled { mut declared, mut ctx, mut fctx, .. } = compiled;
+    define_c_main(&mut module, &mut declared, mir, &mut ctx, &mut fctx)?;
     let bytes = module
         .finish()
         .emit()
@@ -27,20 +29,20 @@ pub(crate) fn emit_object(mir: &MirModule, opts: &Options) -> Result<Object, Bac
 }
 
 /// `int main(int argc, char **argv) { return nyrt_start(argc, argv, &__nyash_entry); }`
+/// `ctx` and `fctx` are the cleared contexts of the module's other functions.
 fn define_c_main(
     module: &mut ObjectModule,
-    declared: &Declared,
+    declared: &mut Declared,
     mir: &MirModule,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
 ) -> Result<(), BackendError> {
     let entry = declared
         .funcs
         .get(mir.entry.index())
         .copied()
         .ok_or_else(|| internal(None, "the module has no entry function"))?;
-    let start = *declared
-        .rt
-        .get(&RtFn::Start)
-        .ok_or_else(|| internal(None, "nyrt_start was not declared"))?;
+    let start = declared.rt.get(module, RtFn::Start)?;
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(types::I32));
     sig.params.push(AbiParam::new(types::I64));
@@ -49,12 +51,10 @@ fn define_c_main(
         .declare_function("main", Linkage::Export, &sig)
         .map_err(|e| module_error(Some("main"), e))?;
 
-    let mut ctx = module.make_context();
     ctx.func.signature = sig;
     ctx.func.name = UserFuncName::user(0, main.as_u32());
-    let mut fctx = FunctionBuilderContext::new();
     {
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
         let block = b.create_block();
         b.append_block_params_for_function_params(block);
         b.switch_to_block(block);
@@ -70,5 +70,5 @@ fn define_c_main(
         b.ins().return_(&[code]);
         b.finalize(module.target_config());
     }
-    define(module, main, &mut ctx, "main")
+    define(module, main, ctx, "main")
 }

@@ -293,6 +293,24 @@ fn clif_text_is_annotated_with_mir() {
 
 // ---- AOT: object + runtime staticlib → executable ----
 
+/// Runtime functions are imported on first call: the object names the ones the program calls
+/// (and the C `main`'s `nyrt_start`), not the whole `RtFn` table.
+#[test]
+fn object_imports_only_the_runtime_functions_it_calls() {
+    let obj = CraneliftBackend.emit_object(&fib_module(), &Options::default()).expect("object");
+    // A NUL-terminated symbol name anywhere in the object (the string table may share tails).
+    let names = |name: &str| {
+        let n = name.len();
+        obj.bytes.windows(n + 1).any(|w| &w[..n] == name.as_bytes() && w[n] == 0)
+    };
+    for used in [RtFn::Start, RtFn::Finish] {
+        assert!(names(used.name()), "{} is called but not imported", used.name());
+    }
+    for unused in [RtFn::MapGet, RtFn::StrConcat, RtFn::ArrayEnsureKind] {
+        assert!(!names(unused.name()), "{} is imported but never called", unused.name());
+    }
+}
+
 /// The runtime staticlib cargo built for this test binary (a dependency of this crate).
 fn runtime_staticlib() -> PathBuf {
     let exe = std::env::current_exe().expect("test exe path");

@@ -45,7 +45,7 @@ impl CVal {
 /// State while lowering one function.
 pub(super) struct FnLowering<'a, 'f, M: Module> {
     pub module: &'a mut M,
-    pub declared: &'a Declared,
+    pub declared: &'a mut Declared,
     pub mir: &'a MirModule,
     pub func: &'a Function,
     pub b: FunctionBuilder<'f>,
@@ -73,7 +73,7 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
 /// annotations when `annotate` is set.
 pub(super) fn lower_function<M: Module>(
     module: &mut M,
-    declared: &Declared,
+    declared: &mut Declared,
     mir: &MirModule,
     func: &Function,
     clif: &mut ir::Function,
@@ -329,10 +329,8 @@ impl<M: Module> FnLowering<'_, '_, M> {
     }
 
     pub(super) fn rt_ref(&mut self, f: RtFn) -> Result<ir::FuncRef, BackendError> {
-        match self.declared.rt.get(&f) {
-            Some(&id) => Ok(self.func_ref(id)),
-            None => Err(self.err(format!("runtime function {} was not declared", f.name()))),
-        }
+        let id = self.declared.rt.get(self.module, f)?;
+        Ok(self.func_ref(id))
     }
 
     /// The address of a data object, as an i64.

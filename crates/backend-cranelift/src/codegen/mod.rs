@@ -1,10 +1,10 @@
 //! The one MIR → CLIF lowering, generic over `cranelift_module::Module` (JIT and object alike).
 //!
-//! Order of work: declare the runtime imports, the data objects (string literals, runtime
-//! metadata) and every MIR function first, then lower the bodies to CLIF one by one — so
-//! calls between functions (and recursion) need no ordering — compiling each to machine
-//! code right away, or, in a big program, all of them at the end on several threads
-//! (`machine.rs`), defined in MIR order either way.
+//! Order of work: declare the data objects (string literals, runtime metadata) and every
+//! MIR function first, then lower the bodies to CLIF one by one — so calls between functions
+//! (and recursion) need no ordering — compiling each to machine code right away, or, in a
+//! big program, all of them at the end on several threads (`machine.rs`), defined in MIR
+//! order either way. Runtime functions are imported when a body first calls them.
 
 mod annotate;
 mod data;
@@ -21,17 +21,17 @@ use cranelift_codegen::print_errors::pretty_error;
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{DataId, FuncId, Linkage, Module, ModuleError};
-use nyash_mir::{BackendError, Function, Module as MirModule, Repr, RtFn};
-use std::collections::HashMap;
+use nyash_mir::{BackendError, Function, Module as MirModule, Repr};
 
-pub(crate) use runtime::FMOD;
+pub(crate) use runtime::{RtImports, FMOD};
 
-/// Everything declared in the Cranelift module before any body is defined.
+/// The module's declarations: functions and data before any body is lowered, runtime
+/// imports as the bodies first call them.
 pub(crate) struct Declared {
     /// Cranelift id of each MIR function, indexed by `nyash_mir::FuncId`.
     pub funcs: Vec<FuncId>,
-    /// Imported runtime entry points.
-    pub rt: HashMap<RtFn, FuncId>,
+    /// Imported runtime entry points (declared on first use).
+    pub rt: RtImports,
     /// `nyrt_fmod(f64, f64) -> f64` (outside the `RtFn` table because it takes floats).
     pub fmod: FuncId,
     /// One read-only data object per string literal, indexed by `StrId`.
@@ -57,6 +57,10 @@ pub(crate) struct Compiled {
     pub declared: Declared,
     /// `(function name, text)` in MIR order; empty unless text was captured.
     pub texts: Vec<(String, String)>,
+    /// The (cleared) contexts the bodies were built and compiled in, for a caller that adds
+    /// a function of its own (the C `main`): reusing them keeps their allocations.
+    pub ctx: Context,
+    pub fctx: FunctionBuilderContext,
 }
 
 /// Declares and defines every function of `mir` in `module`. The caller finalizes/emits.
@@ -65,7 +69,7 @@ pub(crate) fn compile_module<M: Module>(
     mir: &MirModule,
     capture: Capture,
 ) -> Result<Compiled, BackendError> {
-    let (rt, fmod) = runtime::declare_imports(module)?;
+    let fmod = runtime::declare_fmod(module)?;
     let (strings, meta, meta_len) = data::define_data(module, mir)?;
     let mut funcs = Vec::with_capacity(mir.funcs.len());
     for func in &mir.funcs {
@@ -75,7 +79,7 @@ pub(crate) fn compile_module<M: Module>(
             .map_err(|e| module_error(Some(&func.name), e))?;
         funcs.push(id);
     }
-    let declared = Declared { funcs, rt, fmod, strings, meta, meta_len };
+    let mut declared = Declared { funcs, rt: RtImports::default(), fmod, strings, meta, meta_len };
 
     let parallel = machine::worth_threads(mir);
     let mut ctx = module.make_context();
@@ -90,7 +94,7 @@ pub(crate) fn compile_module<M: Module>(
         ctx.set_disasm(capture == Capture::Asm);
         let notes = function::lower_function(
             module,
-            &declared,
+            &mut declared,
             mir,
             func,
             &mut ctx.func,
@@ -125,7 +129,7 @@ pub(crate) fn compile_module<M: Module>(
             }
         }
     }
-    Ok(Compiled { declared, texts })
+    Ok(Compiled { declared, texts, ctx, fctx })
 }
 
 /// Compiles `ctx.func` as the body of `id`, turning errors into ones naming the function.

@@ -4,30 +4,51 @@ use super::module_error;
 use cranelift_codegen::ir::{self, types, AbiParam};
 use cranelift_module::{FuncId, Linkage, Module};
 use nyash_mir::{BackendError, Repr, RtFn, RtSignature};
-use std::collections::HashMap;
 
 /// The float remainder helper every native backend calls for `FloatBin Rem`.
 pub(crate) const FMOD: &str = "nyrt_fmod";
 
-/// Declares every `RtFn` and `nyrt_fmod` as imports with the host's C calling convention.
-pub(super) fn declare_imports<M: Module>(
-    module: &mut M,
-) -> Result<(HashMap<RtFn, FuncId>, FuncId), BackendError> {
-    let mut rt = HashMap::with_capacity(RtFn::ALL.len());
-    for &f in RtFn::ALL {
+/// The `RtFn` imports of one module, each declared the first time code calls it.
+///
+/// Declaring the whole table up front cost every compile a Cranelift declaration, an object
+/// symbol (and, in the JIT, a symbol resolution) per runtime function — dozens, of which a
+/// program uses a handful. Declaration order is the (deterministic) order of first use.
+#[derive(Default)]
+pub(crate) struct RtImports {
+    /// Indexed by `RtFn as usize`.
+    ids: Vec<Option<FuncId>>,
+}
+
+impl RtImports {
+    /// The import of `f`, declared now if this is its first use.
+    pub(crate) fn get<M: Module>(
+        &mut self,
+        module: &mut M,
+        f: RtFn,
+    ) -> Result<FuncId, BackendError> {
+        let index = f as usize;
+        if self.ids.len() <= index {
+            self.ids.resize(RtFn::ALL.len().max(index + 1), None);
+        }
+        if let Some(id) = self.ids[index] {
+            return Ok(id);
+        }
         let sig = rt_signature(module, f.signature());
         let id = module
             .declare_function(f.name(), Linkage::Import, &sig)
             .map_err(|e| module_error(None, e))?;
-        rt.insert(f, id);
+        self.ids[index] = Some(id);
+        Ok(id)
     }
+}
+
+/// Declares `nyrt_fmod(f64, f64) -> f64` as an import with the host's C calling convention.
+pub(super) fn declare_fmod<M: Module>(module: &mut M) -> Result<FuncId, BackendError> {
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(types::F64));
     sig.params.push(AbiParam::new(types::F64));
     sig.returns.push(AbiParam::new(types::F64));
-    let fmod =
-        module.declare_function(FMOD, Linkage::Import, &sig).map_err(|e| module_error(None, e))?;
-    Ok((rt, fmod))
+    module.declare_function(FMOD, Linkage::Import, &sig).map_err(|e| module_error(None, e))
 }
 
 /// The number of C ABI words (i64, or one f64) a value of `repr` occupies.
