@@ -2,8 +2,8 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    forward_fields, infer_types, inline, legalize, remove_unreachable_blocks, simplify, specialize,
-    typed_array_allocations,
+    forward_fields, infer_types, inline, legalize, remove_unreachable_blocks, simplify,
+    sink_null_guards, specialize, typed_array_allocations,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -12,7 +12,8 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
 /// (generic) → legalize → typed array allocations → simplify → verify (legal) → inline →
-/// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal).
+/// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal)
+/// → null-guard sinking → simplify → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///
@@ -27,7 +28,7 @@ pub fn compile(
     compile_with(program, file, verify, Passes::default())
 }
 
-/// Which optional (interprocedural) optimizations `compile_with` runs; both on by default.
+/// Which optional optimizations `compile_with` runs; all on by default.
 /// Turning them off gives the MIR of plain inference + legalization (used by snapshot tests
 /// and for before/after comparisons).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,18 +39,20 @@ pub struct Passes {
     pub inline: bool,
     /// Forward known field values to later loads (`passes::forward_fields`).
     pub forward: bool,
+    /// Sink what a null guard does not need into both of its sides (`passes::sink_null_guards`).
+    pub sink_guards: bool,
 }
 
 impl Default for Passes {
     fn default() -> Self {
-        Passes { specialize: true, inline: true, forward: true }
+        Passes { specialize: true, inline: true, forward: true, sink_guards: true }
     }
 }
 
 impl Passes {
-    /// No specialization, inlining or forwarding.
+    /// No specialization, inlining, forwarding or guard sinking.
     pub fn none() -> Self {
-        Passes { specialize: false, inline: false, forward: false }
+        Passes { specialize: false, inline: false, forward: false, sink_guards: false }
     }
 }
 
@@ -97,6 +100,13 @@ pub fn compile_with(
         simplify(&mut m);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after field forwarding", e))?;
+        }
+    }
+    if passes.sink_guards {
+        sink_null_guards(&mut m);
+        simplify(&mut m);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after null-guard sinking", e))?;
         }
     }
     Ok((m, warnings))

@@ -186,3 +186,41 @@ static box Main {
     // Line and column of `a / b` in `ratio`.
     assert_eq!((site.line, site.col), (3, 26));
 }
+
+const DOT: &str = r#"
+static box Main {
+    main() {
+        local a = new ArrayBox()
+        local b = new ArrayBox()
+        a.push(1.5)
+        b.push(2.5)
+        local s = 0.0
+        local k = 0
+        loop(k < 2) {
+            s = s + a.get(k) * b.get(k)
+            k = k + 1
+        }
+        print(s)
+    }
+}
+"#;
+
+#[test]
+fn each_array_read_is_followed_by_its_own_null_guard() {
+    use nyash_mir::Terminator;
+    let m = common::compile_optimized(DOT);
+    let f = func(&m, "Main.main");
+    let mut guarded = 0;
+    for b in &f.blocks {
+        let Terminator::Branch { cond, .. } = b.term else { continue };
+        let [.., get, test] = b.insts.as_slice() else { continue };
+        let Some(v) = get.result else { continue };
+        if matches!(get.kind, InstKind::DynMethodCall { .. }) && f.ty(v) == Type::FloatOrNull {
+            assert_eq!(test.kind, InstKind::IsNull(v), "{b:?}");
+            assert_eq!(test.result, Some(cond), "{b:?}");
+            guarded += 1;
+        }
+    }
+    // Both reads of the loop end a block with their own guard.
+    assert_eq!(guarded, 2, "{}", nyash_mir::print::print_module(&m));
+}

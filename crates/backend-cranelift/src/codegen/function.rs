@@ -6,9 +6,11 @@
 //! Blocks are lowered in reverse postorder so every definition is seen before its uses.
 
 use super::annotate::{self, Notes};
+use super::guarded_get;
 use super::{clif_types, Declared};
 use crate::internal;
 use cranelift_codegen::entity::EntityRef;
+use cranelift_codegen::ir::condcodes::CondCode;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
@@ -67,6 +69,8 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     /// Per growing view (preheader, receiver): the variables holding its `[data, len, cap]`
     /// across the loop (the frontend's SSA construction makes the block parameters).
     pub grow_vars: HashMap<(BlockId, ValueId), [Variable; 3]>,
+    /// Per MIR block: how many natural loops contain it.
+    loop_depth: Vec<u32>,
 }
 
 /// Builds the CLIF body of `func` into `clif` (whose signature is already set). Returns the
@@ -96,6 +100,7 @@ pub(super) fn lower_function<M: Module>(
         current: BlockId(0),
         view_vals: HashMap::new(),
         grow_vars: HashMap::new(),
+        loop_depth: loop_depths(func),
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
@@ -188,6 +193,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
         }
 
         let mir = self.mir;
+        let mut dominance = None;
         for &bid in &order {
             let block = self.clif_block(bid)?;
             self.b.switch_to_block(block);
@@ -195,15 +201,38 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 notes.blocks.insert(block, annotate::block_header(func, bid));
             }
             self.current = bid;
-            for inst in &func.block(bid).insts {
+            let insts = &func.block(bid).insts;
+            let term = &func.block(bid).term;
+            // A typed `get` and its null guard ending the block are lowered together
+            // (`guarded_get.rs`); a preheader's views are taken before its terminator, so
+            // such a block is never a preheader.
+            let fused = !self.views.take.contains_key(&bid)
+                && !self.views.take_growing.contains_key(&bid)
+                && guarded_get::fusable_guard(mir, func, bid, &mut dominance);
+            let plain = if fused { insts.len() - 2 } else { insts.len() };
+            for inst in &insts[..plain] {
                 let mark = self.mark();
                 self.lower_inst(inst)?;
                 self.annotate(mark, || annotate::inst_text(mir, inst));
             }
+            if fused {
+                let get = &insts[plain];
+                let mark = self.mark();
+                if self.lower_guarded_get(get, term)? {
+                    self.annotate(mark, || annotate::inst_text(mir, get));
+                    self.annotate(mark, || annotate::inst_text(mir, &insts[plain + 1]));
+                    self.annotate(mark, || annotate::term_text(term));
+                    continue;
+                }
+                for inst in &insts[plain..] {
+                    let mark = self.mark();
+                    self.lower_inst(inst)?;
+                    self.annotate(mark, || annotate::inst_text(mir, inst));
+                }
+            }
             let mark = self.mark();
             self.take_array_views(bid)?;
-            self.lower_terminator(&func.block(bid).term)?;
-            let term = &func.block(bid).term;
+            self.lower_terminator(term)?;
             self.annotate(mark, || annotate::term_text(term));
         }
         Ok(())
@@ -241,6 +270,17 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let else_b = self.clif_block(*else_block)?;
                 let then_args = self.block_args(then_args)?;
                 let else_args = self.block_args(else_args)?;
+                // Cranelift's block order places a branch's second successor right after
+                // it. A loop's test (`br cond, body, exit`) reads better the other way round,
+                // with the body falling through, so when `then` stays in a loop that `else`
+                // leaves, branch on the complemented integer comparison instead.
+                let depth = |b: BlockId| self.loop_depth.get(b.index()).copied().unwrap_or(0);
+                if depth(*then_block) > depth(*else_block) {
+                    if let Some(inverse) = self.complement_icmp(cond) {
+                        self.b.ins().brif(inverse, else_b, &else_args, then_b, &then_args);
+                        return Ok(());
+                    }
+                }
                 self.b.ins().brif(cond, then_b, &then_args, else_b, &else_args);
             }
             Terminator::Return(v) => {
@@ -254,11 +294,24 @@ impl<M: Module> FnLowering<'_, '_, M> {
         Ok(())
     }
 
-    fn block_args(&self, args: &[ValueId]) -> Result<Vec<BlockArg>, BackendError> {
+    /// A fresh comparison that is true exactly when `cond` is false, when `cond` is an
+    /// integer comparison (every MIR `IntCmp`, the loop tests that matter here).
+    fn complement_icmp(&mut self, cond: ir::Value) -> Option<ir::Value> {
+        let dfg = &self.b.func.dfg;
+        let ir::ValueDef::Result(inst, 0) = dfg.value_def(cond) else { return None };
+        match dfg.insts[inst] {
+            ir::InstructionData::IntCompare { opcode: ir::Opcode::Icmp, cond: cc, args } => {
+                Some(self.b.ins().icmp(cc.complement(), args[0], args[1]))
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn block_args(&self, args: &[ValueId]) -> Result<Vec<BlockArg>, BackendError> {
         Ok(self.flatten(args)?.into_iter().map(BlockArg::from).collect())
     }
 
-    fn clif_block(&self, bid: BlockId) -> Result<ir::Block, BackendError> {
+    pub(super) fn clif_block(&self, bid: BlockId) -> Result<ir::Block, BackendError> {
         self.blocks
             .get(bid.index())
             .copied()
@@ -376,6 +429,17 @@ impl<M: Module> FnLowering<'_, '_, M> {
             }
         }
     }
+}
+
+/// How many natural loops contain each block.
+fn loop_depths(func: &Function) -> Vec<u32> {
+    let mut depth = vec![0; func.blocks.len()];
+    for l in func.natural_loops() {
+        for (d, &inside) in depth.iter_mut().zip(&l.body) {
+            *d += u32::from(inside);
+        }
+    }
+    depth
 }
 
 /// Blocks reachable from the entry, in reverse postorder (definitions before uses in SSA).

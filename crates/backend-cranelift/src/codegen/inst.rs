@@ -10,7 +10,7 @@ use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, StackSlotDat
 use cranelift_module::Module;
 use nyash_mir::{
     layout, tag, BackendError, CmpOp, Const, FloatFn, FloatOp, Inst, InstKind, IntOp, Repr, RtFn,
-    SiteId, ValueId,
+    SiteId, Type, ValueId,
 };
 
 impl<M: Module> FnLowering<'_, '_, M> {
@@ -87,7 +87,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let (_, p) = self.pair(*value)?;
                 CVal::One(match to.repr() {
                     Repr::I64 => p,
-                    Repr::F64 => self.b.ins().bitcast(types::F64, MemFlagsData::new(), p),
+                    Repr::F64 => match self.bitcast_source(p, types::F64) {
+                        Some(x) => x,
+                        None => self.b.ins().bitcast(types::F64, MemFlagsData::new(), p),
+                    },
                     Repr::Bool => self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0),
                     Repr::Boxed => return Err(self.err(format!("fromdyn to {}", to.name()))),
                 })
@@ -135,7 +138,14 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let offset = self.slot_offset(*slot)?;
                 let flags = MemFlagsData::trusted();
                 let t = self.b.ins().load(types::I64, flags, ptr, offset);
-                let p = self.b.ins().load(types::I64, flags, ptr, offset + 8);
+                // A Float slot's payload is loaded into a float register (the same bits), so
+                // its typed uses need no move from an integer register (`bitcast_source`).
+                let p = if self.slot_holds_floats(*obj, *slot) {
+                    let x = self.b.ins().load(types::F64, flags, ptr, offset + 8);
+                    self.b.ins().bitcast(types::I64, MemFlagsData::new(), x)
+                } else {
+                    self.b.ins().load(types::I64, flags, ptr, offset + 8)
+                };
                 CVal::Two(t, p)
             }
             InstKind::FieldStore { obj, slot, value } => {
@@ -144,6 +154,8 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let offset = self.slot_offset(*slot)?;
                 let flags = MemFlagsData::trusted();
                 self.b.ins().store(flags, t, ptr, offset);
+                // A boxed Float is stored from its float register: the same bits.
+                let p = self.bitcast_source(p, types::F64).unwrap_or(p);
                 self.b.ins().store(flags, p, ptr, offset + 8);
                 return match inst.result {
                     None => Ok(()),
@@ -291,6 +303,29 @@ impl<M: Module> FnLowering<'_, '_, M> {
         self.b.ins().trap(TRAP_NORETURN);
         self.b.switch_to_block(ok);
         Ok(())
+    }
+
+    /// `x` when `v` is `bitcast(x)` and `x` has type `ty`: a Float boxed (or loaded as an
+    /// f64, `guarded_get.rs`) and unboxed again needs no round trip through an integer
+    /// register, which Cranelift's optimizer does not remove by itself.
+    fn bitcast_source(&self, v: ir::Value, ty: ir::Type) -> Option<ir::Value> {
+        let dfg = &self.b.func.dfg;
+        let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else { return None };
+        if dfg.insts[inst].opcode() != ir::Opcode::Bitcast {
+            return None;
+        }
+        let arg = *dfg.inst_args(inst).first()?;
+        (dfg.value_type(arg) == ty).then_some(arg)
+    }
+
+    /// Whether inference typed field `slot` of `obj`'s box as a Float (or Float-or-null).
+    /// Only a choice of register: the loaded bits are the same either way.
+    fn slot_holds_floats(&self, obj: ValueId, slot: u32) -> bool {
+        let (Type::Instance(b) | Type::InstanceOrNull(b)) = self.func.ty(obj) else {
+            return false;
+        };
+        let ty = self.mir.boxes.get(b.index()).and_then(|d| d.field_types.get(slot as usize));
+        matches!(ty, Some(Type::Float | Type::FloatOrNull))
     }
 
     /// Tags an unboxed value; a Boxed value passes through unchanged.

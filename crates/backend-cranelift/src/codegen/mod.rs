@@ -11,6 +11,7 @@ mod data;
 mod fast;
 mod fast_ops;
 mod function;
+mod guarded_get;
 mod inst;
 pub(crate) mod machine;
 mod runtime;

@@ -5,6 +5,7 @@ mod array_kinds;
 mod builtin_types;
 pub mod dispatch;
 mod forward;
+mod guard_sink;
 mod heap_types;
 mod infer;
 mod inline;
@@ -18,6 +19,7 @@ mod specialize;
 pub use array_kinds::typed_array_allocations;
 pub use builtin_types::builtin_result;
 pub use forward::forward_fields;
+pub use guard_sink::sink_null_guards;
 pub use infer::{binary_result, infer_types, unary_result};
 pub use inline::inline;
 pub use legalize::legalize;
@@ -42,21 +44,26 @@ pub(crate) fn resolve(map: &HashMap<ValueId, ValueId>, mut v: ValueId) -> ValueI
 /// Replaces every use (operands, block arguments, branch conditions, returns) of the keys of
 /// `map` by their (transitively resolved) values.
 pub(crate) fn replace_uses(f: &mut Function, map: &HashMap<ValueId, ValueId>) {
-    let r = |v: &mut ValueId| *v = resolve(map, *v);
     for b in &mut f.blocks {
-        for inst in &mut b.insts {
-            for_each_operand_mut(&mut inst.kind, r);
+        replace_uses_in_block(b, map);
+    }
+}
+
+/// `replace_uses` for one block.
+pub(crate) fn replace_uses_in_block(b: &mut Block, map: &HashMap<ValueId, ValueId>) {
+    let r = |v: &mut ValueId| *v = resolve(map, *v);
+    for inst in &mut b.insts {
+        for_each_operand_mut(&mut inst.kind, r);
+    }
+    match &mut b.term {
+        Terminator::Jump { args, .. } => args.iter_mut().for_each(r),
+        Terminator::Branch { cond, then_args, else_args, .. } => {
+            r(cond);
+            then_args.iter_mut().for_each(r);
+            else_args.iter_mut().for_each(r);
         }
-        match &mut b.term {
-            Terminator::Jump { args, .. } => args.iter_mut().for_each(r),
-            Terminator::Branch { cond, then_args, else_args, .. } => {
-                r(cond);
-                then_args.iter_mut().for_each(r);
-                else_args.iter_mut().for_each(r);
-            }
-            Terminator::Return(v) => r(v),
-            Terminator::Unreachable => {}
-        }
+        Terminator::Return(v) => r(v),
+        Terminator::Unreachable => {}
     }
 }
 

@@ -252,7 +252,7 @@ fn use_counts(f: &Function) -> Vec<u32> {
 }
 
 /// Instructions that can be deleted when their result is unused (no effects, cannot fail).
-fn is_pure(k: &InstKind) -> bool {
+pub(crate) fn is_pure(k: &InstKind) -> bool {
     use InstKind::*;
     match k {
         Const(_)
