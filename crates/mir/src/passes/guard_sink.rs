@@ -7,9 +7,10 @@
 //! Why: legalization guards typed arithmetic on a `T-or-null` operand with `isnull`, and two
 //! array reads feeding one product become `get a; get b; isnull a; br; isnull b; br`. After
 //! sinking, each `get` is immediately followed by its own test (`get a; isnull a; br` then
-//! `get b; isnull b; br` on the non-null side), which a backend can lower as one bounds check whose
-//! failure edge goes straight to the null side (`codegen/guarded_get.rs` in Cranelift, which
-//! has no jump threading to merge the "in range / out of range" join with the test after it).
+//! `get b; isnull b; br` on the non-null side), which a backend can lower as one bounds check
+//! whose failure edge goes straight to the null side (`codegen/guarded_get.rs` in Cranelift,
+//! which has no jump threading to merge the "in range / out of range" join with the test
+//! after it).
 //!
 //! Why it is sound:
 //! - A moved instruction runs exactly once on every path through the block, as before. It now
