@@ -25,6 +25,13 @@ impl Backend for LlvmBackend {
         codegen::BACKEND
     }
 
+    /// LLVM eliminates tail recursion itself and does it better on the original calls (the
+    /// MIR loop form measured 7x slower on `fib`), but it does gain from the self-recursion
+    /// being inlined three levels deep instead of one.
+    fn passes(&self) -> nyash_mir::pipeline::Passes {
+        nyash_mir::pipeline::Passes { self_unroll: 3, ..Default::default() }
+    }
+
     fn run(
         &self,
         module: &Module,

@@ -3,6 +3,7 @@
 
 use crate::cli::BackendKind;
 use crate::{ice, Exit};
+use nyash_mir::pipeline::Passes;
 use nyash_mir::{Backend, BackendError, Module, Timings};
 use nyash_syntax::{Diagnostic, SourceFile};
 use std::path::Path;
@@ -23,12 +24,14 @@ pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Exit> {
     }
 }
 
-/// Parses and compiles `file` to legal MIR, filling `timings.parse` and `timings.lower`
+/// Parses and compiles `file` to legal MIR with `passes` (the backend's, see
+/// `Backend::passes`; the default for commands that only check the program), filling `timings.parse` and `timings.lower`
 /// (lowering and all passes are one call, so `passes` stays zero). Diagnostics go to
 /// stderr; any error (or a panic, reported as an ICE) stops here.
 pub(crate) fn front_end(
     file: &SourceFile,
     verify: bool,
+    passes: Passes,
     timings: &mut Timings,
 ) -> Result<Module, Exit> {
     let start = Instant::now();
@@ -42,7 +45,7 @@ pub(crate) fn front_end(
 
     let start = Instant::now();
     let result = ice::guard("the front end (MIR lowering and passes)", || {
-        nyash_mir::pipeline::compile(&program, file, verify)
+        nyash_mir::pipeline::compile_with(&program, file, verify, passes)
     })?;
     timings.lower = start.elapsed();
     match result {

@@ -81,6 +81,11 @@ impl std::error::Error for BackendError {}
 /// A code generator for legal MIR. `run` executes in this process; `emit_object` is for AOT.
 pub trait Backend {
     fn name(&self) -> &'static str;
+    /// The optional MIR passes to compile for this backend: the reference pipeline unless a
+    /// backend gains from a different shape (all of them are semantics-preserving).
+    fn passes(&self) -> crate::pipeline::Passes {
+        crate::pipeline::Passes::default()
+    }
     /// Compile and run the module's entry in this process, with `args` as the program's
     /// argv (`args[0]` is the source file name). Returns the program's exit code.
     fn run(

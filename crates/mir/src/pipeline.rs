@@ -2,8 +2,8 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    forward_fields, infer_types, inline, legalize, remove_unreachable_blocks, simplify,
-    sink_null_guards, specialize, typed_array_allocations,
+    eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
+    remove_unreachable_blocks, simplify, sink_null_guards, specialize, typed_array_allocations,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -11,7 +11,8 @@ use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
-/// (generic) → legalize → typed array allocations → simplify → verify (legal) → inline →
+/// (generic) → legalize → typed array allocations → simplify → verify (legal) → tail
+/// recursion → inline →
 /// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal)
 /// → null-guard sinking → simplify → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
@@ -28,15 +29,20 @@ pub fn compile(
     compile_with(program, file, verify, Passes::default())
 }
 
-/// Which optional optimizations `compile_with` runs; all on by default.
-/// Turning them off gives the MIR of plain inference + legalization (used by snapshot tests
-/// and for before/after comparisons).
+/// Which optional optimizations `compile_with` runs. The default is the reference pipeline
+/// the VM runs (no tail recursion elimination, self-recursion inlined one level); each
+/// backend picks its own with `Backend::passes`. Turning them off gives the MIR of plain
+/// inference + legalization (used by snapshot tests and for before/after comparisons).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Passes {
     /// Clone functions per call-site argument types (`passes::specialize`).
     pub specialize: bool,
+    /// Turn accumulator tail recursion into loops (`passes::eliminate_tail_recursion`).
+    pub tail_recursion: bool,
     /// Inline small direct calls (`passes::inline`).
     pub inline: bool,
+    /// How many levels deep a small self-recursive function is inlined into itself.
+    pub self_unroll: usize,
     /// Forward known field values to later loads (`passes::forward_fields`).
     pub forward: bool,
     /// Sink what a null guard does not need into both of its sides (`passes::sink_null_guards`).
@@ -45,14 +51,28 @@ pub struct Passes {
 
 impl Default for Passes {
     fn default() -> Self {
-        Passes { specialize: true, inline: true, forward: true, sink_guards: true }
+        Passes {
+            specialize: true,
+            tail_recursion: false,
+            inline: true,
+            self_unroll: 1,
+            forward: true,
+            sink_guards: true,
+        }
     }
 }
 
 impl Passes {
-    /// No specialization, inlining, forwarding or guard sinking.
+    /// No specialization, tail recursion elimination, inlining, forwarding or guard sinking.
     pub fn none() -> Self {
-        Passes { specialize: false, inline: false, forward: false, sink_guards: false }
+        Passes {
+            specialize: false,
+            tail_recursion: false,
+            inline: false,
+            self_unroll: 0,
+            forward: false,
+            sink_guards: false,
+        }
     }
 }
 
@@ -88,8 +108,15 @@ pub fn compile_with(
     if check {
         verify_module(&m, Stage::Legal).map_err(|e| ice("after legalization", e))?;
     }
+    if passes.tail_recursion {
+        // Before inlining: the self-inlined copy then carries the loop too.
+        eliminate_tail_recursion(&mut m);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after tail recursion", e))?;
+        }
+    }
     if passes.inline {
-        inline(&mut m);
+        inline(&mut m, passes.self_unroll);
         simplify(&mut m);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after inlining", e))?;

@@ -27,7 +27,7 @@ pub fn compile_optimized(src: &str) -> Module {
     compile_passes(src, pipeline::Passes::default())
 }
 
-fn compile_passes(src: &str, passes: pipeline::Passes) -> Module {
+pub fn compile_passes(src: &str, passes: pipeline::Passes) -> Module {
     let (p, f) = parsed(src);
     match pipeline::compile_with(&p, &f, true, passes) {
         Ok((m, _)) => m,

@@ -224,3 +224,112 @@ fn each_array_read_is_followed_by_its_own_null_guard() {
     // Both reads of the loop end a block with their own guard.
     assert_eq!(guarded, 2, "{}", nyash_mir::print::print_module(&m));
 }
+
+const TAIL_CALLS: &str = r#"
+static box Main {
+    countdown(n) {
+        if n == 0 { return 0 }
+        print(n)
+        return countdown(n - 1) + n
+    }
+    pow3(n) {
+        if n == 0 { return 1 }
+        return 3 * pow3(n - 1)
+    }
+    mixed(n) {
+        if n == 0 { return 1 }
+        if n % 2 == 0 { return 2 * mixed(n - 1) }
+        return 5 + mixed(n - 1)
+    }
+    gcd(a, b) {
+        if b == 0 { return a }
+        return gcd(b, a % b)
+    }
+    note(n) {
+        print(n)
+        return n
+    }
+    after(n) {
+        if n == 0 { return 0 }
+        return after(n - 1) + note(n)
+    }
+    doubling(n) {
+        if n == 0 { return 1 }
+        local r = doubling(n - 1)
+        return r + r
+    }
+    fsum(n) {
+        if n == 0 { return 0.5 }
+        return 1.5 + fsum(n - 1)
+    }
+    letters(s, n) {
+        if n == 0 { return 0 }
+        return s.length() + letters(s, n - 1)
+    }
+    isEven(n) {
+        if n == 0 { return true }
+        return isOdd(n - 1)
+    }
+    isOdd(n) {
+        if n == 0 { return false }
+        return isEven(n - 1)
+    }
+    main() {
+        print(countdown(3) + pow3(4) + mixed(5) + gcd(12, 18) + after(3) + doubling(3))
+        print(fsum(2))
+        print(letters("ab", 2))
+        print(isEven(4))
+    }
+}
+"#;
+
+#[test]
+fn accumulator_tail_recursion_becomes_a_loop() {
+    let passes =
+        nyash_mir::pipeline::Passes { tail_recursion: true, ..nyash_mir::pipeline::Passes::none() };
+    let m = common::compile_passes(TAIL_CALLS, passes);
+    let text = nyash_mir::print::print_module(&m);
+    for name in ["countdown", "pow3", "mixed", "gcd"] {
+        let f = func(&m, &format!("Main.{name}"));
+        assert_eq!(calls_to(&m, f, &f.name), 0, "{name} still recurses:\n{text}");
+        // The entry only jumps to the loop header, which carries the accumulators.
+        assert!(f.blocks[0].insts.iter().all(|i| matches!(i.kind, InstKind::Const(_))));
+    }
+    // `+` after the call, the result used twice, Float, a counted parameter, mutual
+    // recursion: all keep their calls.
+    for name in ["after", "doubling", "fsum", "letters"] {
+        let f = func(&m, &format!("Main.{name}"));
+        assert_eq!(calls_to(&m, f, &f.name), 1, "{name} was rewritten:\n{text}");
+    }
+    assert_eq!(calls_to(&m, func(&m, "Main.isEven"), "Main.isOdd"), 1);
+    assert_eq!(calls_to(&m, func(&m, "Main.isOdd"), "Main.isEven"), 1);
+    // `countdown` still prints before it loops.
+    let countdown = func(&m, "Main.countdown");
+    assert_eq!(insts(countdown).filter(|i| matches!(i.kind, InstKind::RtCall { .. })).count(), 1);
+}
+
+#[test]
+fn self_inlining_nests_the_loop_and_is_bounded() {
+    const FIB: &str = r#"
+static box Main {
+    fib(n) {
+        if n < 2 { return n }
+        return fib(n - 1) + fib(n - 2)
+    }
+    main() { print(fib(20)) }
+}
+"#;
+    let default = nyash_mir::pipeline::Passes::default();
+    // Cranelift's pipeline: one call left, inside four nested copies of the loop.
+    let m = common::compile_passes(
+        FIB,
+        nyash_mir::pipeline::Passes { tail_recursion: true, self_unroll: 4, ..default },
+    );
+    let fib = func(&m, "Main.fib");
+    assert_eq!(calls_to(&m, fib, "Main.fib"), 1, "{}", nyash_mir::print::print_module(&m));
+    // Without the loops every level doubles the calls; the size budget stops it.
+    let m = common::compile_passes(FIB, nyash_mir::pipeline::Passes { self_unroll: 50, ..default });
+    let fib = func(&m, "Main.fib");
+    let calls = calls_to(&m, fib, "Main.fib");
+    assert!((8..=64).contains(&calls), "{calls} calls:\n{}", nyash_mir::print::print_module(&m));
+}

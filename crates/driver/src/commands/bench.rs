@@ -13,6 +13,7 @@ use crate::compile::{front_end, read_source};
 use crate::link::c_compiler;
 use crate::tempdir::TempDir;
 use crate::{Ctx, Exit};
+use nyash_mir::pipeline::Passes;
 use nyash_mir::Timings;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -147,7 +148,9 @@ impl Bench<'_> {
         // Compile errors are reported once here, with their diagnostics, not once per mode.
         self.progress.show(&format!("{label}: checking"), false);
         let compiles = read_source(file)
-            .and_then(|src| front_end(&src, ctx.opts.verify, &mut Timings::default()))
+            .and_then(|src| {
+                front_end(&src, ctx.opts.verify, Passes::default(), &mut Timings::default())
+            })
             .is_ok();
         if !compiles {
             for mode in &self.args.modes {

@@ -21,7 +21,7 @@ pub(crate) fn build(ctx: &Ctx, a: &BuildArgs) -> Result<(), Exit> {
     let out = output_path(&a.file, a.output.as_deref())?;
     let file = read_source(&a.file)?;
     let mut t = Timings::default();
-    let module = front_end(&file, ctx.opts.verify, &mut t)?;
+    let module = front_end(&file, ctx.opts.verify, kind.backend().passes(), &mut t)?;
 
     let object = in_backend(kind, |b| b.emit_object(&module, &ctx.opts))?;
     t.codegen = object.timings.codegen;

@@ -9,13 +9,14 @@ use crate::compile::{front_end, read_source};
 use crate::tempdir::TempDir;
 use crate::timings::ms;
 use crate::{Ctx, Exit};
+use nyash_mir::pipeline::Passes;
 use nyash_mir::Timings;
 use std::time::Duration;
 
 pub(crate) fn compare(ctx: &Ctx, a: &CompareArgs) -> Result<i32, Exit> {
     // Compile once here first: compile errors are reported once, not five times.
     let file = read_source(&a.file)?;
-    front_end(&file, ctx.opts.verify, &mut Timings::default())?;
+    front_end(&file, ctx.opts.verify, Passes::default(), &mut Timings::default())?;
 
     let scratch = TempDir::new("compare").map_err(|e| {
         eprintln!("error: cannot create a temporary directory: {e}");

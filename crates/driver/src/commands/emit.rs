@@ -22,7 +22,9 @@ pub(crate) fn emit(ctx: &Ctx, a: &EmitArgs) -> Result<(), Exit> {
 
     let file = read_source(&a.file)?;
     let mut t = Timings::default();
-    let module = front_end(&file, ctx.opts.verify, &mut t)?;
+    // `--mir` shows the MIR the selected backend would compile.
+    let passes = target.map_or(ctx.backend(), |(kind, _)| kind).backend().passes();
+    let module = front_end(&file, ctx.opts.verify, passes, &mut t)?;
     let text = match target {
         None => nyash_mir::print::print_module(&module),
         Some((kind, emit_kind)) => {

@@ -9,7 +9,7 @@ use nyash_mir::Timings;
 pub(crate) fn run(ctx: &Ctx, a: &RunArgs) -> Result<i32, Exit> {
     let file = read_source(&a.file)?;
     let mut t = Timings::default();
-    let module = front_end(&file, ctx.opts.verify, &mut t)?;
+    let module = front_end(&file, ctx.opts.verify, ctx.backend().backend().passes(), &mut t)?;
     ctx.record_timings(&t, Phases::default(), false);
 
     // argv[0] is the source file exactly as given, like a script interpreter's.

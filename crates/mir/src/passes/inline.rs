@@ -16,8 +16,9 @@
 //!
 //! Policy: a callee is inlined when it is small (`MAX_CALLEE_SIZE` instructions+blocks), not
 //! the entry, and not recursive (not on any call-graph cycle). A small self-recursive function
-//! (its own cycle only) gets its body inlined one level into itself — the recursion unrolled
-//! once, halving the calls of e.g. naive `fib`. Callers are processed callees-first, so chains
+//! (its own cycle only) gets its body inlined into itself `self_unroll` levels deep (at least
+//! one) — the recursion unrolled, halving the calls of e.g. naive `fib` per level; after
+//! `eliminate_tail_recursion` each level nests the loop once more, as gcc does for `fib`. Callers are processed callees-first, so chains
 //! of small helpers collapse; each caller stops growing at `MAX_CALLER_SIZE`. The entry
 //! function is never a caller (it runs once). Afterwards straight-line block chains created by
 //! the splicing are merged.
@@ -30,9 +31,14 @@ use std::collections::HashMap;
 pub const MAX_CALLEE_SIZE: usize = 40;
 /// A caller is not grown beyond this size by inlining.
 const MAX_CALLER_SIZE: usize = 2000;
+/// A self-recursive function is not inlined into itself again beyond this size: a body with
+/// one self-call (a loop after tail recursion elimination) grows linearly per level, one with
+/// two (naive `fib`) doubles, so this bounds the code either way.
+const SELF_UNROLL_BUDGET: usize = 200;
 
-/// Inlines small direct calls throughout the module.
-pub fn inline(m: &mut Module) {
+/// Inlines small direct calls throughout the module; a small self-recursive function is
+/// inlined into itself `self_unroll` levels deep (within `SELF_UNROLL_BUDGET`).
+pub fn inline(m: &mut Module, self_unroll: usize) {
     let n = m.funcs.len();
     let graph: Vec<Vec<usize>> = m.funcs.iter().map(|f| callees(f, n)).collect();
     let scc = strongly_connected(&graph);
@@ -47,7 +53,7 @@ pub fn inline(m: &mut Module) {
             continue;
         }
         // The pre-inlining body, used when `fi` inlines itself one level.
-        let self_body = if graph[fi].contains(&fi) && scc_size[scc[fi]] == 1 {
+        let self_body = if self_unroll > 0 && graph[fi].contains(&fi) && scc_size[scc[fi]] == 1 {
             Some(m.funcs[fi].clone()).filter(|f| size(f) <= MAX_CALLEE_SIZE)
         } else {
             None
@@ -84,10 +90,39 @@ pub fn inline(m: &mut Module) {
             inline_site(&mut m.funcs[fi], bi, ii, &callee);
             changed = true;
         }
+        // Deeper self-inlining: each round inlines the original body at every remaining
+        // self-call (the copies' calls), while the whole stays within `SELF_UNROLL_BUDGET`.
+        if let Some(body) = &self_body {
+            for _ in 1..self_unroll {
+                let own = self_calls(&m.funcs[fi], fi);
+                if own.is_empty()
+                    || size(&m.funcs[fi]) + own.len() * size(body) > SELF_UNROLL_BUDGET
+                {
+                    break;
+                }
+                for &(bi, ii) in own.iter().rev() {
+                    inline_site(&mut m.funcs[fi], bi, ii, body);
+                }
+                changed = true;
+            }
+        }
         if changed {
             merge_straight_lines(&mut m.funcs[fi]);
         }
     }
+}
+
+/// Positions of the calls of `f` (function index `fi`) to itself, in block order.
+fn self_calls(f: &Function, fi: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (bi, b) in f.blocks.iter().enumerate() {
+        for (ii, inst) in b.insts.iter().enumerate() {
+            if matches!(inst.kind, InstKind::Call { func, .. } if func.index() == fi) {
+                out.push((bi, ii));
+            }
+        }
+    }
+    out
 }
 
 /// Instructions plus blocks: a rough measure of code size.

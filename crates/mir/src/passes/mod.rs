@@ -15,6 +15,7 @@ mod legalize_strings;
 mod rc_elide;
 mod simplify;
 mod specialize;
+mod tail_rec;
 
 pub use array_kinds::typed_array_allocations;
 pub use builtin_types::builtin_result;
@@ -25,6 +26,7 @@ pub use inline::inline;
 pub use legalize::legalize;
 pub use simplify::{remove_unreachable_blocks, simplify};
 pub use specialize::specialize;
+pub use tail_rec::eliminate_tail_recursion;
 
 use crate::ir::*;
 use std::collections::HashMap;
