@@ -521,6 +521,7 @@ impl<'m> Interp<'m> {
                 )
             }
             RtFn::ErrorDivZero => rt::nyrt_error_div_zero(site),
+            RtFn::ErrorStackOverflow => rt::nyrt_error_stack_overflow(),
             RtFn::Error => {
                 let m = a(0);
                 rt::nyrt_error(m.tag, m.payload, site)

@@ -153,6 +153,9 @@ rt_fns! {
     ErrorDivZero = "nyrt_error_div_zero"() -> Void, site = true;
     // A runtime error with a message known at compile time (never returns).
     Error = "nyrt_error"(Boxed) -> Void, site = true;
+    // `error: stack overflow` (exit 1), as the stack guard reports it: a loop made from tail
+    // recursion went deeper than any stack could (`passes/tail_rec.rs`). Never returns.
+    ErrorStackOverflow = "nyrt_error_stack_overflow"() -> Void, site = false;
     // Reference counting (ignore non-heap tags). Boxed results of runtime calls are owned (+1);
     // Boxed arguments are borrowed, and functions that store an argument retain it themselves.
     Retain = "nyrt_retain"(Boxed) -> Void, site = false;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use nyash_mir::{Function, InstKind, Module, Type};
+use nyash_mir::{Function, InstKind, Module, RtFn, Type};
 
 fn func<'m>(m: &'m Module, name: &str) -> &'m Function {
     m.funcs.iter().find(|f| f.name == name).unwrap_or_else(|| {
@@ -303,9 +303,16 @@ fn accumulator_tail_recursion_becomes_a_loop() {
     }
     assert_eq!(calls_to(&m, func(&m, "Main.isEven"), "Main.isOdd"), 1);
     assert_eq!(calls_to(&m, func(&m, "Main.isOdd"), "Main.isEven"), 1);
-    // `countdown` still prints before it loops.
+    // `countdown` still prints before it loops, and every loop reports a recursion deeper
+    // than any stack (one `nyrt_error_stack_overflow` per rewritten function).
+    let rt_calls = |f, rt: RtFn| {
+        insts(f).filter(|i| matches!(&i.kind, InstKind::RtCall { func, .. } if *func == rt)).count()
+    };
     let countdown = func(&m, "Main.countdown");
-    assert_eq!(insts(countdown).filter(|i| matches!(i.kind, InstKind::RtCall { .. })).count(), 1);
+    assert_eq!(rt_calls(countdown, RtFn::Print), 1);
+    for name in ["countdown", "pow3", "mixed", "gcd"] {
+        assert_eq!(rt_calls(func(&m, &format!("Main.{name}")), RtFn::ErrorStackOverflow), 1);
+    }
 }
 
 #[test]

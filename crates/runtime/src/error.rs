@@ -52,6 +52,13 @@ pub extern "C" fn nyrt_error_div_zero(site: i64) -> ! {
     runtime_error(site, "division by zero")
 }
 
+/// A loop made from tail recursion went deeper than the program stack could hold frames:
+/// the same report as the stack guard's (`overflow.rs`), no location (never returns).
+#[no_mangle]
+pub extern "C" fn nyrt_error_stack_overflow() -> ! {
+    runtime_error(-1, "stack overflow")
+}
+
 /// A runtime error whose message the compiler built (the display form of `msg`); never returns.
 #[no_mangle]
 pub extern "C" fn nyrt_error(tag: i64, payload: i64, site: i64) -> ! {

@@ -26,7 +26,7 @@ mod value;
 
 pub use array::{nyrt_array_ensure_kind, nyrt_new_array, nyrt_new_array_kind};
 pub use callback::{set_callback_hook, CallbackHook};
-pub use error::{nyrt_error, nyrt_error_div_zero, runtime_error};
+pub use error::{nyrt_error, nyrt_error_div_zero, nyrt_error_stack_overflow, runtime_error};
 pub use instance::{
     instance_slot_count, nyrt_box_id, nyrt_field_get, nyrt_field_set, nyrt_new_instance,
 };

@@ -46,6 +46,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         nyrt_str_substring_head1,
         nyrt_str_substring_head2,
         nyrt_error_div_zero,
+        nyrt_error_stack_overflow,
         nyrt_fmod,
         nyrt_error,
         nyrt_retain,

@@ -35,7 +35,7 @@ impl<'a, 'ctx> ModuleCodegen<'a, 'ctx> {
         let decl = self.module.add_function(f.name(), fn_ty, Some(Linkage::External));
         // Runtime functions are Rust `extern "C"`: a panic aborts rather than unwinding.
         self.add_fn_attr(decl, "nounwind");
-        if f == RtFn::ErrorDivZero {
+        if matches!(f, RtFn::ErrorDivZero | RtFn::ErrorStackOverflow) {
             // Lets LLVM treat the error path as cold and everything after it as dead.
             self.add_fn_attr(decl, "noreturn");
             self.add_fn_attr(decl, "cold");

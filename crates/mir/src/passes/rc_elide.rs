@@ -76,6 +76,7 @@ fn quiet_rt(f: RtFn) -> bool {
             | GlobalGet
             | Error
             | ErrorDivZero
+            | ErrorStackOverflow
     )
 }
 

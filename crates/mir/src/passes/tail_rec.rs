@@ -17,11 +17,22 @@
 //! caller released them after it returned, which a jump could not do.
 //!
 //! The effect: naive `fib` makes one call per loop iteration instead of two per invocation,
-//! and the inliner's one-level self-inlining then nests the loop once more. The observable
-//! difference is stack depth: recursion that overflowed the stack through such a call now
-//! runs as a loop (in every backend, the VM included, since they all run this MIR).
+//! and the inliner's self-inlining then nests the loop once more per level.
+//!
+//! Stack depth is the one thing a loop could change: recursion too deep for the stack ends in
+//! `error: stack overflow` on every mode, and must still end so (an infinite recursion must
+//! not become an infinite loop). The loop counts its iterations, and past `MAX_DEPTH`, more
+//! frames than the program stack could hold whatever their size, it reports the same error
+//! (`nyrt_error_stack_overflow`). Recursion that fits the stack is unaffected; only a depth
+//! between the other modes' limit and `MAX_DEPTH` can now complete where they overflow, as
+//! depths between the VM's and the native backends' limits already do.
 
 use crate::ir::*;
+use crate::runtime_abi::RtFn;
+
+/// More iterations than frames fit the program stack (`nyash_runtime::BIG_STACK_SIZE`,
+/// 512 MiB, over the smallest x86-64 frame: a return address and a saved frame pointer).
+const MAX_DEPTH: i64 = (512 << 20) / 16;
 
 /// Rewrites accumulator tail recursion in every function into loops.
 pub fn eliminate_tail_recursion(m: &mut Module) {
@@ -72,10 +83,12 @@ fn rewrite(f: &mut Function, me: FuncId) {
     // The few instructions added here cannot fail; the call's site only annotates them.
     let site = f.blocks[sites[0].block].insts[sites[0].call].site;
 
-    // The old entry becomes the loop header `H(params.., acc?, mul?)`; a new entry jumps to it.
+    // The old entry becomes the loop header `H(params.., acc?, mul?, depth)`; a new entry
+    // jumps to it.
     let header = BlockId::new(f.blocks.len());
     let acc = uses_add.then(|| int(f));
     let mul = uses_mul.then(|| int(f));
+    let depth = int(f);
     let param_types: Vec<Type> = f.params.iter().map(|&p| f.ty(p)).collect();
     let new_params: Vec<ValueId> = param_types.into_iter().map(|t| f.new_value(t)).collect();
     let mut old_entry = std::mem::replace(
@@ -83,9 +96,10 @@ fn rewrite(f: &mut Function, me: FuncId) {
         Block { params: new_params.clone(), insts: vec![], term: Terminator::Unreachable },
     );
     old_entry.params.extend(acc.iter().chain(mul.iter()).copied());
+    old_entry.params.push(depth);
     f.blocks.push(old_entry);
     let mut entry_args = new_params.clone();
-    for (v, init) in [(acc, 0), (mul, 1)] {
+    for (v, init) in [(acc, 0), (mul, 1), (Some(depth), 0)] {
         if v.is_some() {
             let c = int(f);
             f.blocks[0].insts.push(Inst {
@@ -99,6 +113,17 @@ fn rewrite(f: &mut Function, me: FuncId) {
     f.blocks[0].term = Terminator::Jump { target: header, args: entry_args };
     f.params = new_params;
     let block_of = |bi: usize| if bi == 0 { header.index() } else { bi };
+    // The one block reporting a too deep recursion.
+    let overflow = BlockId::new(f.blocks.len());
+    f.blocks.push(Block {
+        params: vec![],
+        insts: vec![Inst {
+            result: None,
+            kind: InstKind::RtCall { func: RtFn::ErrorStackOverflow, args: vec![] },
+            site,
+        }],
+        term: Terminator::Unreachable,
+    });
 
     // Tail calls: drop the call (and its combining op), update the accumulators, loop.
     for s in &sites {
@@ -120,10 +145,33 @@ fn rewrite(f: &mut Function, me: FuncId) {
                 next_mul = Some(binop(f, &mut insts, IntOp::Mul, mul.unwrap_or(x), x, site));
             }
         }
+        // depth + 1 > MAX_DEPTH: overflow; else loop.
+        let one = constant(f, &mut insts, 1, site);
+        let next_depth = binop(f, &mut insts, IntOp::Add, depth, one, site);
+        let max = constant(f, &mut insts, MAX_DEPTH, site);
+        let too_deep = f.new_value(Type::Bool);
+        insts.push(Inst {
+            result: Some(too_deep),
+            kind: InstKind::IntCmp { op: CmpOp::Gt, a: next_depth, b: max },
+            site,
+        });
         let mut args = s.args.clone();
         args.extend(next_acc.iter().chain(next_mul.iter()).copied());
+        args.push(next_depth);
+        let again = BlockId::new(f.blocks.len());
+        f.blocks.push(Block {
+            params: vec![],
+            insts: vec![],
+            term: Terminator::Jump { target: header, args },
+        });
         f.blocks[b].insts = insts;
-        f.blocks[b].term = Terminator::Jump { target: header, args };
+        f.blocks[b].term = Terminator::Branch {
+            cond: too_deep,
+            then_block: overflow,
+            then_args: vec![],
+            else_block: again,
+            else_args: vec![],
+        };
     }
     if acc.is_none() && mul.is_none() {
         return;
@@ -139,6 +187,13 @@ fn rewrite(f: &mut Function, me: FuncId) {
         f.blocks[b].insts = insts;
         f.blocks[b].term = Terminator::Return(r);
     }
+}
+
+/// The Int constant `k`, appended to `insts`.
+fn constant(f: &mut Function, insts: &mut Vec<Inst>, k: i64, site: SiteId) -> ValueId {
+    let c = f.new_value(Type::Int);
+    insts.push(Inst { result: Some(c), kind: InstKind::Const(Const::Int(k)), site });
+    c
 }
 
 /// `mul * v`, or `v` when there is no multiplier.
