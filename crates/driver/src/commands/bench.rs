@@ -131,6 +131,18 @@ struct Sample {
     failure: Option<String>,
 }
 
+impl Sample {
+    /// The run of a series that never runs (skipped, or its baseline did not build).
+    fn none() -> Sample {
+        Sample {
+            stdout: Vec::new(),
+            compile_ms: None,
+            run_ms: None,
+            failure: Some("not run".into()),
+        }
+    }
+}
+
 /// The stdout every series is checked against: the first series that ran successfully.
 struct Reference {
     name: String,
@@ -165,10 +177,10 @@ impl Bench<'_> {
             return result;
         }
 
-        let mut reference: Option<Reference> = None;
+        let mut series: Vec<Series<'_>> = Vec::new();
         for &mode in &self.args.modes {
             let what = format!("{label}: {}", mode.name());
-            let series = self.measure(&what, mode.name(), Kind::Mode, &mut reference, || {
+            series.push(Series::new(what, mode.name(), Kind::Mode, move || {
                 let r = self.runner.run(mode, file, &[]);
                 Sample {
                     compile_ms: r.compile_ms(),
@@ -176,35 +188,30 @@ impl Bench<'_> {
                     failure: r.failure(),
                     stdout: r.stdout,
                 }
-            });
-            result.series.push(series);
+            }));
         }
         for &baseline in &self.args.baselines {
             let what = format!("{label}: {}", baseline.name());
-            let series = self.baseline(file, baseline, &what, &mut reference);
-            result.series.push(series);
+            series.push(self.baseline(file, baseline, what));
         }
+        self.measure(&mut series);
+        result.series = series.into_iter().map(|s| s.result).collect();
         result
     }
 
-    /// Builds (C) and runs one baseline, or says why it cannot.
-    fn baseline(
-        &self,
-        file: &Path,
-        baseline: Baseline,
-        what: &str,
-        reference: &mut Option<Reference>,
-    ) -> SeriesResult {
-        let skipped = |why: String| SeriesResult {
-            name: baseline.name().into(),
-            kind: Kind::Baseline,
-            compile_ms: Vec::new(),
-            run_ms: Vec::new(),
-            verdict: Verdict::Skipped(why),
+    /// Builds (C) and prepares one baseline's runs, or says why it cannot run.
+    fn baseline<'s>(&'s self, file: &Path, baseline: Baseline, what: String) -> Series<'s> {
+        let name = baseline.name();
+        let done = |verdict: Verdict, compile_ms: Vec<f64>| {
+            let mut s = Series::new(what.clone(), name, Kind::Baseline, Sample::none);
+            s.result.verdict = verdict;
+            s.result.compile_ms = compile_ms;
+            s.finished = true;
+            s
         };
         let source = file.with_extension(baseline.extension());
         if !source.is_file() {
-            return skipped(format!("no {}", source.display()));
+            return done(Verdict::Skipped(format!("no {}", source.display())), Vec::new());
         }
         match baseline {
             Baseline::C => {
@@ -212,25 +219,19 @@ impl Bench<'_> {
                 let exe = self.scratch.join("baseline_c.bin");
                 let (compile_ms, built) = compile_c(&source, &exe);
                 if let Err(e) = built {
-                    return SeriesResult {
-                        name: "c".into(),
-                        kind: Kind::Baseline,
-                        compile_ms: vec![compile_ms],
-                        run_ms: Vec::new(),
-                        verdict: Verdict::Failed(e),
-                    };
+                    return done(Verdict::Failed(e), vec![compile_ms]);
                 }
-                let mut series = self.measure(what, "c", Kind::Baseline, reference, || {
+                let mut s = Series::new(what, name, Kind::Baseline, move || {
                     timed_process(Command::new(&exe))
                 });
-                series.compile_ms = vec![compile_ms];
-                series
+                s.result.compile_ms = vec![compile_ms];
+                s
             }
             Baseline::Luajit => {
                 let Some(luajit) = &self.luajit else {
-                    return skipped("luajit not found".into());
+                    return done(Verdict::Skipped("luajit not found".into()), Vec::new());
                 };
-                self.measure(what, "luajit", Kind::Baseline, reference, || {
+                Series::new(what, name, Kind::Baseline, move || {
                     let mut cmd = Command::new(luajit);
                     cmd.arg(&source);
                     timed_process(cmd)
@@ -239,68 +240,90 @@ impl Bench<'_> {
         }
     }
 
-    /// Warm-up runs, then measured runs (stopping early past the time budget), checking
-    /// every run's stdout against the reference; a failed run ends the series.
-    fn measure(
-        &self,
-        what: &str,
-        name: &str,
-        kind: Kind,
-        reference: &mut Option<Reference>,
-        mut once: impl FnMut() -> Sample,
-    ) -> SeriesResult {
+    /// Warm-up runs, then measured runs, in rounds: each round runs every series once, so a
+    /// machine whose speed drifts (a shared VM) slows all of them alike and their ratios
+    /// stay fair, where one series after another would each meet a different machine.
+    /// A series stops early once its own time passes the budget (the first measured run
+    /// always happens) or a run fails; every run's stdout is checked against the reference,
+    /// the first successful run's.
+    fn measure(&self, series: &mut [Series<'_>]) {
         let a = self.args;
-        let mut series = SeriesResult {
-            name: name.into(),
-            kind,
-            compile_ms: Vec::new(),
-            run_ms: Vec::new(),
-            verdict: Verdict::Ok,
-        };
-        self.progress.show(what, true);
-        let start = Instant::now();
-        let total = a.warmup + a.runs;
-        for i in 0..total {
+        let mut reference: Option<Reference> = None;
+        for i in 0..a.warmup + a.runs {
             let measured = i >= a.warmup;
-            // The first measured run always happens; the rest only within the budget.
-            if start.elapsed() > self.budget && (!measured || i > a.warmup) {
-                if measured {
-                    break;
+            for s in series.iter_mut().filter(|s| !s.finished) {
+                if s.spent > self.budget && (!measured || i > a.warmup) {
+                    s.finished = measured;
+                    continue;
                 }
-                continue;
-            }
-            let step = if measured {
-                format!("{what}: run {}/{}", i - a.warmup + 1, a.runs)
-            } else {
-                format!("{what}: warm-up {}/{}", i + 1, a.warmup)
-            };
-            self.progress.show(&step, false);
-            let sample = once();
-            if let Some(failure) = sample.failure {
-                series.verdict = Verdict::Failed(failure);
-                return series;
-            }
-            match reference {
-                None => {
-                    *reference = Some(Reference { name: name.into(), stdout: sample.stdout });
-                    series.verdict = Verdict::Reference;
-                }
-                Some(r) if r.stdout != sample.stdout && !series.verdict.is_problem() => {
-                    let diff = first_difference(&r.name, &r.stdout, &sample.stdout);
-                    series.verdict = Verdict::Mismatch(diff);
-                }
-                Some(_) => {}
-            }
-            if measured {
-                if let Some(ms) = sample.compile_ms {
-                    series.compile_ms.push(ms);
-                }
-                if let Some(ms) = sample.run_ms {
-                    series.run_ms.push(ms);
-                }
+                let step = if measured {
+                    format!("{}: run {}/{}", s.what, i - a.warmup + 1, a.runs)
+                } else {
+                    format!("{}: warm-up {}/{}", s.what, i + 1, a.warmup)
+                };
+                self.progress.show(&step, i == 0);
+                let start = Instant::now();
+                let sample = (s.once)();
+                s.spent += start.elapsed();
+                s.record(sample, measured, &mut reference);
             }
         }
-        series
+    }
+}
+
+/// One series being measured: its results so far and how to take one more sample.
+struct Series<'s> {
+    /// Progress text naming the program and the mode or baseline.
+    what: String,
+    result: SeriesResult,
+    /// Time spent on its runs so far (against `--max-time`).
+    spent: Duration,
+    /// No more runs: skipped, failed, or out of budget.
+    finished: bool,
+    once: Box<dyn FnMut() -> Sample + 's>,
+}
+
+impl<'s> Series<'s> {
+    fn new(what: String, name: &str, kind: Kind, once: impl FnMut() -> Sample + 's) -> Self {
+        Series {
+            what,
+            result: SeriesResult {
+                name: name.into(),
+                kind,
+                compile_ms: Vec::new(),
+                run_ms: Vec::new(),
+                verdict: Verdict::Ok,
+            },
+            spent: Duration::ZERO,
+            finished: false,
+            once: Box::new(once),
+        }
+    }
+
+    /// Takes in one run's outcome: a failure ends the series; the stdout becomes the
+    /// reference or is checked against it; a measured run's times are kept.
+    fn record(&mut self, sample: Sample, measured: bool, reference: &mut Option<Reference>) {
+        let r = &mut self.result;
+        if let Some(failure) = sample.failure {
+            r.verdict = Verdict::Failed(failure);
+            self.finished = true;
+            return;
+        }
+        match reference {
+            None => {
+                *reference = Some(Reference { name: r.name.clone(), stdout: sample.stdout });
+                r.verdict = Verdict::Reference;
+            }
+            Some(re) if re.stdout != sample.stdout && !r.verdict.is_problem() => {
+                r.verdict =
+                    Verdict::Mismatch(first_difference(&re.name, &re.stdout, &sample.stdout));
+            }
+            Some(_) => {}
+        }
+        if measured {
+            r.compile_ms.extend(sample.compile_ms);
+            r.run_ms.extend(sample.run_ms);
+        }
     }
 }
 
