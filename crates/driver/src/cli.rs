@@ -214,7 +214,8 @@ Examples:
   nyash -O3 bench prog.nyash --modes llvm-aot,llvm-jit       (-O applies to the native backends)
 
 Every program runs on each mode, each in a child process of nyash: --warmup unmeasured runs,
-then --runs measured ones (fewer when a mode's runs on one program exceed --max-time). The
+then --runs measured ones (fewer when a mode's runs on one program exceed --max-time), in
+rounds that run every mode and baseline once, so drifts in machine speed hit them alike. The
 table shows per program and mode the median compile ms (front end + code generation, plus
 linking for AOT modes), the median run ms, the ratio of run time to C's, and whether the
 output agrees. Run ms is the backend's own run phase for vm/JIT modes, and the wall time of
