@@ -9,7 +9,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use nyash_benches::{
-    front_end, load_suite_program, options, skip_note, try_emit_object, BackendKind, SUITE,
+    front_end, front_end_for, load_suite_program, options, skip_note, try_emit_object, BackendKind,
+    SUITE,
 };
 use nyash_mir::OptLevel;
 use std::time::Duration;
@@ -23,13 +24,13 @@ fn compile_suite(c: &mut Criterion) {
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(2));
 
-        let module = match load_suite_program(name).and_then(|src| {
-            let module = front_end(&src)?;
-            Ok((src, module))
+        let src = match load_suite_program(name).and_then(|src| {
+            front_end(&src)?;
+            Ok(src)
         }) {
-            Ok((src, module)) => {
+            Ok(src) => {
                 group.bench_function("front_end", |b| b.iter(|| front_end(&src)));
-                module
+                src
             }
             Err(e) => {
                 skip_note(&format!("compile_suite/{name}"), &e);
@@ -45,6 +46,14 @@ fn compile_suite(c: &mut Criterion) {
         ];
         for (id, kind, level) in backends {
             let opts = options(level);
+            // The MIR this backend gets from `nyash` (its own pass choices).
+            let module = match front_end_for(&src, kind) {
+                Ok(m) => m,
+                Err(e) => {
+                    skip_note(&format!("compile_suite/{name}/{id}"), &e);
+                    continue;
+                }
+            };
             if let Err(e) = try_emit_object(kind, &module, &opts) {
                 skip_note(&format!("compile_suite/{name}/{id}"), &e);
                 continue;

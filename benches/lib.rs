@@ -39,14 +39,23 @@ pub fn load_program(file: &str) -> Result<SourceFile, String> {
     Ok(SourceFile::new(format!("benches/programs/{file}"), text))
 }
 
-/// Parse and lower to legal MIR (the whole front end, verifier off as in a release compile).
-/// Errors come back rendered, ready to print.
+/// Parse and lower to legal MIR (the whole front end, verifier off as in a release compile),
+/// with the reference passes (the VM's). Errors come back rendered, ready to print.
 pub fn front_end(src: &SourceFile) -> Result<Module, String> {
+    front_end_with(src, nyash_mir::pipeline::Passes::default())
+}
+
+/// `front_end` with the passes backend `kind` compiles with, as `nyash` does.
+pub fn front_end_for(src: &SourceFile, kind: BackendKind) -> Result<Module, String> {
+    front_end_with(src, kind.backend().passes())
+}
+
+fn front_end_with(src: &SourceFile, passes: nyash_mir::pipeline::Passes) -> Result<Module, String> {
     let (program, diags) = nyash_syntax::parse(src);
     if diags.iter().any(|d| d.is_error()) {
         return Err(nyash_syntax::render(src, &diags));
     }
-    match nyash_mir::pipeline::compile(&program, src, false) {
+    match nyash_mir::pipeline::compile_with(&program, src, false, passes) {
         Ok((module, _warnings)) => Ok(module),
         Err(diags) => Err(nyash_syntax::render(src, &diags)),
     }

@@ -10,7 +10,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use nyash_benches::{
-    build_c, build_nyash_executable, front_end, load_program, options, programs_dir,
+    build_c, build_nyash_executable, front_end_for, load_program, options, programs_dir,
     run_executable, run_in_process, scratch_dir, skip_note, Mode, FIB_EXPECTED,
 };
 use nyash_mir::OptLevel;
@@ -48,16 +48,16 @@ fn fib35(c: &mut Criterion) {
             return;
         }
     };
-    let module = match front_end(&src) {
-        Ok(m) => m,
-        Err(e) => {
-            skip_note("fib35 (Nyash modes: front end failed)", &e);
-            group.finish();
-            return;
-        }
-    };
     let opts = options(OptLevel::O2);
     for mode in Mode::ALL {
+        // The MIR this mode's backend gets from `nyash` (its own pass choices).
+        let module = match front_end_for(&src, mode.backend()) {
+            Ok(m) => m,
+            Err(e) => {
+                skip_note(&format!("fib35/{} (front end failed)", mode.name()), &e);
+                continue;
+            }
+        };
         if mode.aot() {
             let exe = dir.join(format!("fib_{}", mode.name().replace('-', "_")));
             let built =

@@ -9,8 +9,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use nyash_benches::{
-    front_end, load_suite_program, options, run_in_process, skip_note, BackendKind, SilencedStdout,
-    RUN_BENCH_PROGRAMS,
+    front_end_for, load_suite_program, options, run_in_process, skip_note, BackendKind,
+    SilencedStdout, RUN_BENCH_PROGRAMS,
 };
 use nyash_mir::OptLevel;
 use std::time::Duration;
@@ -25,8 +25,7 @@ fn run_suite(c: &mut Criterion) {
         group.warm_up_time(Duration::from_secs(1));
         group.measurement_time(Duration::from_secs(5));
 
-        let loaded = load_suite_program(name).and_then(|src| Ok((front_end(&src)?, src)));
-        let (module, src) = match loaded {
+        let src = match load_suite_program(name) {
             Ok(x) => x,
             Err(e) => {
                 skip_note(&format!("run_suite/{name}"), &e);
@@ -37,6 +36,14 @@ fn run_suite(c: &mut Criterion) {
         for (mode, kind) in
             [("cranelift-jit", BackendKind::Cranelift), ("llvm-jit", BackendKind::Llvm)]
         {
+            // The MIR this backend gets from `nyash` (its own pass choices).
+            let module = match front_end_for(&src, kind) {
+                Ok(m) => m,
+                Err(e) => {
+                    skip_note(&format!("run_suite/{name}/{mode}"), &e);
+                    continue;
+                }
+            };
             let first = {
                 let _quiet = SilencedStdout::new();
                 run_in_process(kind, &module, &opts, &src.name)
