@@ -97,7 +97,13 @@ struct Loop {
 pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
     let mut views = ArrayViews::default();
     let n = f.blocks.len();
-    if n == 0 {
+    // Views only serve inlined accesses to typed arrays: without one (most functions), the
+    // loop analysis below could not record anything, so it is skipped.
+    let any_typed = f.blocks.iter().flat_map(|b| &b.insts).any(|i| {
+        matches!(&i.kind, InstKind::DynMethodCall { recv, .. }
+            if matches!(f.ty(*recv), Type::Array(sites) if layout::array_kind(m.array_elem(sites)).is_some()))
+    });
+    if n == 0 || !any_typed {
         return views;
     }
     // The unboxed type each `ToDyn` result was made from.

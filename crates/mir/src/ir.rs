@@ -201,6 +201,26 @@ impl Type {
             Type::Dyn => "dyn",
         }
     }
+    /// True for types whose values are always a reference-counted heap object (never `null`
+    /// or an unboxed tag): the tag is `tag::STR` or above, so reference counting needs no
+    /// tag test.
+    pub fn is_heap(self) -> bool {
+        matches!(self, Type::Str | Type::Array(_) | Type::Map | Type::Instance(_))
+    }
+    /// The tag every Boxed value of this type carries, when the type fixes it.
+    pub fn fixed_tag(self) -> Option<i64> {
+        Some(match self {
+            Type::Int => tag::INT,
+            Type::Float => tag::FLOAT,
+            Type::Bool => tag::BOOL,
+            Type::Void => tag::NULL,
+            Type::Str => tag::STR,
+            Type::Array(_) => tag::ARRAY,
+            Type::Map => tag::MAP,
+            Type::Instance(_) => tag::INSTANCE,
+            _ => return None,
+        })
+    }
     /// True for types whose values may point to a reference-counted heap object.
     pub fn is_counted(self) -> bool {
         !matches!(
@@ -907,6 +927,38 @@ impl Module {
             .reduce(Type::join)
             .unwrap_or(if sites.bits().next().is_some() { Type::Void } else { Type::Dyn })
     }
+    /// Per function: whether it runs at most once per program run. The entry does, when it
+    /// has no loop, and so does a function whose only reference in the whole module is one
+    /// direct call from such an entry (`Main.main`, or a script's body). Code outside every
+    /// loop of such a function runs at most once, so a backend may keep it compact (runtime
+    /// calls instead of inline fast paths) at no cost in run time.
+    pub fn runs_once(&self) -> Vec<bool> {
+        let n = self.funcs.len();
+        let mut once = vec![false; n];
+        let Some(entry) = self.funcs.get(self.entry.index()) else { return once };
+        if !entry.natural_loops().is_empty() {
+            return once;
+        }
+        once[self.entry.index()] = true;
+        // References to each function: direct calls, and addresses taken (a registered
+        // callback runs whenever the runtime decides).
+        let mut refs = vec![0usize; n];
+        for inst in self.funcs.iter().flat_map(|f| &f.blocks).flat_map(|b| &b.insts) {
+            if let InstKind::Call { func: g, .. } | InstKind::FuncAddr(g) = inst.kind {
+                if let Some(r) = refs.get_mut(g.index()) {
+                    *r += 1;
+                }
+            }
+        }
+        for inst in entry.blocks.iter().flat_map(|b| &b.insts) {
+            if let InstKind::Call { func: g, .. } = inst.kind {
+                if g != self.entry && refs.get(g.index()) == Some(&1) {
+                    once[g.index()] = true;
+                }
+            }
+        }
+        once
+    }
     pub fn func(&self, f: FuncId) -> &Function {
         &self.funcs[f.index()]
     }
@@ -919,19 +971,31 @@ impl Module {
     /// `M\t<name>` per symbol in `SymId` order; `B\t<name>\t<parent BoxId or ->\t<field>,<field>…`
     /// per box in `BoxId` order (`S`tatic boxes too); `G\t<name>` per global in `GlobalId` order.
     pub fn runtime_metadata(&self) -> Vec<u8> {
-        let mut s = format!("F\t{}\n", self.file_name.replace(['\n', '\t'], " "));
+        // One buffer written in place: `format!` per line allocated a string per site, and a
+        // program has a site per instruction that can fail; this runs on every compile.
+        use std::fmt::Write;
+        let names: usize = self.sites.iter().map(|s| s.func.len() + 24).sum();
+        let mut s = String::with_capacity(names + 64 * (self.symbols.len() + self.boxes.len()));
+        // Writing to a `String` cannot fail.
+        let _ = writeln!(s, "F\t{}", self.file_name.replace(['\n', '\t'], " "));
         for site in &self.sites {
-            s.push_str(&format!("S\t{}\t{}\t{}\n", site.line, site.col, site.func));
+            let _ = writeln!(s, "S\t{}\t{}\t{}", site.line, site.col, site.func);
         }
         for sym in &self.symbols {
-            s.push_str(&format!("M\t{}\n", sym));
+            let _ = writeln!(s, "M\t{sym}");
         }
         for b in &self.boxes {
-            let parent = b.parent.map_or("-".to_string(), |p| p.0.to_string());
-            s.push_str(&format!("B\t{}\t{}\t{}\n", b.name, parent, b.fields.join(",")));
+            let _ = write!(s, "B\t{}\t", b.name);
+            match b.parent {
+                Some(p) => {
+                    let _ = write!(s, "{}", p.0);
+                }
+                None => s.push('-'),
+            }
+            let _ = writeln!(s, "\t{}", b.fields.join(","));
         }
         for g in &self.globals {
-            s.push_str(&format!("G\t{}\n", g));
+            let _ = writeln!(s, "G\t{g}");
         }
         s.into_bytes()
     }

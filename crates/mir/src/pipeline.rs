@@ -2,7 +2,7 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
+    eliminate_tail_recursion, forward_fields, infer_types, inline, legalize, remove_dead_functions,
     remove_unreachable_blocks, simplify, sink_null_guards, specialize, typed_array_allocations,
 };
 use crate::verify::{verify_module, Stage};
@@ -14,7 +14,8 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 /// (generic) → legalize → typed array allocations → simplify → verify (legal) → tail
 /// recursion → inline →
 /// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal)
-/// → null-guard sinking → simplify → verify (legal).
+/// → null-guard sinking → simplify → verify (legal) → dead-function elimination → verify
+/// (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///
@@ -47,6 +48,8 @@ pub struct Passes {
     pub forward: bool,
     /// Sink what a null guard does not need into both of its sides (`passes::sink_null_guards`).
     pub sink_guards: bool,
+    /// Drop functions no call or registered callback reaches (`passes::remove_dead_functions`).
+    pub dead_funcs: bool,
 }
 
 impl Default for Passes {
@@ -58,12 +61,14 @@ impl Default for Passes {
             self_unroll: 1,
             forward: true,
             sink_guards: true,
+            dead_funcs: true,
         }
     }
 }
 
 impl Passes {
-    /// No specialization, tail recursion elimination, inlining, forwarding or guard sinking.
+    /// No specialization, tail recursion elimination, inlining, forwarding, guard sinking or
+    /// dead-function elimination.
     pub fn none() -> Self {
         Passes {
             specialize: false,
@@ -72,6 +77,7 @@ impl Passes {
             self_unroll: 0,
             forward: false,
             sink_guards: false,
+            dead_funcs: false,
         }
     }
 }
@@ -134,6 +140,13 @@ pub fn compile_with(
         simplify(&mut m);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after null-guard sinking", e))?;
+        }
+    }
+    if passes.dead_funcs {
+        // Last: inlining and forwarding are what leave functions without callers.
+        remove_dead_functions(&mut m);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after dead-function removal", e))?;
         }
     }
     Ok((m, warnings))

@@ -27,6 +27,12 @@ pub fn compile_optimized(src: &str) -> Module {
     compile_passes(src, pipeline::Passes::default())
 }
 
+/// The default pipeline, keeping the functions inlined everywhere (which dead-function
+/// elimination drops) so that they can be inspected on their own.
+pub fn compile_keeping_functions(src: &str) -> Module {
+    compile_passes(src, pipeline::Passes { dead_funcs: false, ..Default::default() })
+}
+
 pub fn compile_passes(src: &str, passes: pipeline::Passes) -> Module {
     let (p, f) = parsed(src);
     match pipeline::compile_with(&p, &f, true, passes) {

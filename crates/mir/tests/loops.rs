@@ -42,7 +42,7 @@ static box Main {
 
 #[test]
 fn a_read_only_loop_over_a_float_array_gets_a_view() {
-    let m = common::compile_optimized(SUM);
+    let m = common::compile_keeping_functions(SUM);
     let f = func(&m, "Main.sum");
     let views = array_views(&m, f);
     assert_eq!(views.take.len(), 1, "one preheader takes the view: {views:?}");
@@ -55,7 +55,7 @@ fn a_push_in_the_loop_means_no_view() {
         "s = s + xs.get(i)",
         "s = s + xs.get(i)\n            xs.push(0.5)\n            i = i + 1",
     );
-    let m = common::compile_optimized(&src);
+    let m = common::compile_keeping_functions(&src);
     let f = func(&m, "Main.sum");
     assert!(array_views(&m, f).take.is_empty());
 }

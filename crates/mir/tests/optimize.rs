@@ -42,7 +42,7 @@ static box Main {
 
 #[test]
 fn int_and_float_callers_get_unboxed_clones() {
-    let m = common::compile_optimized(MAX);
+    let m = common::compile_keeping_functions(MAX);
     let ints = func(&m, "Util.max$spec$int_int");
     let floats = func(&m, "Util.max$spec$float_float");
     assert_eq!(ints.params.iter().map(|p| ints.ty(*p)).collect::<Vec<_>>(), [Type::Int; 2]);
@@ -112,7 +112,7 @@ static box Main {
 
 #[test]
 fn small_helper_is_inlined() {
-    let m = common::compile_optimized(
+    let m = common::compile_keeping_functions(
         r#"
 static box Util {
     sq(x) { return x * x }
@@ -126,7 +126,7 @@ static box Main {
     );
     let main = func(&m, "Main.main");
     assert_eq!(calls_to(&m, main, "Util.sq"), 0, "{}", nyash_mir::print::print_module(&m));
-    // The out-of-line version still exists.
+    // The out-of-line version still exists until dead-function elimination.
     func(&m, "Util.sq");
 }
 
@@ -339,4 +339,61 @@ static box Main {
     let fib = func(&m, "Main.fib");
     let calls = calls_to(&m, fib, "Main.fib");
     assert!((8..=64).contains(&calls), "{calls} calls:\n{}", nyash_mir::print::print_module(&m));
+}
+
+#[test]
+fn dead_functions_are_dropped_and_reachable_ones_kept() {
+    const SRC: &str = r#"
+box A {
+    x
+    birth(x) { me.x = x }
+    count(n) {
+        if n == 0 { return me.x }
+        return 1 + me.count(n - 1)
+    }
+    toString() { return "A" }
+    fini() { print("bye") }
+    unused() { return 1 }
+}
+box B {
+    count(n) {
+        if n == 0 { return 0 }
+        return 2 + me.count(n - 1)
+    }
+}
+static box Main {
+    small() { return 40 }
+    main() {
+        local xs = [new A(1), new B()]
+        print(xs.get(0).count(3) + small())
+        return 0
+    }
+}
+"#;
+    let m = common::compile_optimized(SRC);
+    let names: Vec<&str> = m.funcs.iter().map(|f| f.name.as_str()).collect();
+    // Inlined into main, or never called.
+    for dead in ["Main.small", "A.unused", "A.birth"] {
+        assert!(!names.contains(&dead), "{dead} kept: {names:?}");
+    }
+    // A call on an element of unknown type dispatches to both `count`s (recursive, so not
+    // inlined away); the runtime calls the thunks (into which `toString` and `fini` are
+    // inlined).
+    for live in ["A.count", "B.count", "A.toString$thunk", "A.fini$thunk", "Main.main"] {
+        assert!(names.contains(&live), "{live} dropped: {names:?}");
+    }
+    assert_eq!(m.funcs[m.entry.index()].name, "__nyash_entry");
+    // Every reference still names a function of the module (the verifier checks calls).
+    for b in &m.boxes {
+        let fs = b.methods.iter().map(|(_, _, f)| *f).chain(b.constructors.iter().map(|(_, f)| *f));
+        for f in fs.chain(b.fini_thunk).chain(b.to_string_thunk) {
+            assert!(f.index() < m.funcs.len());
+        }
+    }
+    // Without the pass every function stays.
+    let all = common::compile_passes(
+        SRC,
+        nyash_mir::pipeline::Passes { dead_funcs: false, ..nyash_mir::pipeline::Passes::default() },
+    );
+    assert!(all.funcs.iter().any(|f| f.name == "A.unused"));
 }

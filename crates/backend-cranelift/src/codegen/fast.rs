@@ -42,30 +42,31 @@ impl<M: Module> FnLowering<'_, '_, M> {
         }
     }
 
-    /// Inline `nyrt_retain(t, p)` or `nyrt_release(t, p)` (see the module docs).
+    /// Inline `nyrt_retain(t, p)` or `nyrt_release(t, p)` (see the module docs). `heap`: the
+    /// value's static type says it is a heap object (`Type::is_heap`), so its tag needs no
+    /// test.
     pub(super) fn inline_rc(
         &mut self,
         f: RtFn,
         t: ir::Value,
         p: ir::Value,
+        heap: bool,
     ) -> Result<(), BackendError> {
         let retain = f == RtFn::Retain;
         let known = self.iconst_of(t);
         if known.is_some_and(|k| k < tag::STR) {
             return Ok(()); // never a heap value: the runtime call would do nothing
         }
-        let check = self.b.create_block();
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
-        if known.is_some() {
-            self.b.ins().jump(check, &[]);
-        } else {
+        if !heap && known.is_none() {
+            let check = self.b.create_block();
             let heap = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, t, tag::STR);
             self.b.ins().brif(heap, check, &[], done, &[]);
+            self.b.switch_to_block(check);
         }
-        self.b.switch_to_block(check);
         let flags = MemFlagsData::trusted();
         let rc = self.b.ins().load(types::I64, flags, p, RC);
         let ok = if retain {
@@ -288,20 +289,21 @@ impl<M: Module> FnLowering<'_, '_, M> {
                         let (et, ep) = element(self);
                         // Method results are owned: take a reference for the caller.
                         if counted {
-                            self.inline_rc(RtFn::Retain, et, ep)?;
+                            self.inline_rc(RtFn::Retain, et, ep, false)?;
                         }
                         (et, ep)
                     } else {
                         let old = if counted { Some(element(self)) } else { None };
                         let (nt, np) = self.pair(args[1])?;
                         if counted {
-                            self.inline_rc(RtFn::Retain, nt, np)?;
+                            let heap = self.func.ty(args[1]).is_heap();
+                            self.inline_rc(RtFn::Retain, nt, np, heap)?;
                         }
                         self.b.ins().store(flags, nt, addr, 0);
                         self.b.ins().store(flags, np, addr, 8);
                         // Last: the old element's fini may run user code.
                         if let Some((et, ep)) = old {
-                            self.inline_rc(RtFn::Release, et, ep)?;
+                            self.inline_rc(RtFn::Release, et, ep, false)?;
                         }
                         self.null_pair()
                     }
@@ -320,7 +322,8 @@ impl<M: Module> FnLowering<'_, '_, M> {
                     store_typed(self, np, addr);
                 } else {
                     if counted {
-                        self.inline_rc(RtFn::Retain, nt, np)?;
+                        let heap = self.func.ty(args[0]).is_heap();
+                        self.inline_rc(RtFn::Retain, nt, np, heap)?;
                     }
                     self.b.ins().store(flags, nt, addr, 0);
                     self.b.ins().store(flags, np, addr, 8);

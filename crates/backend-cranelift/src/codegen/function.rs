@@ -9,14 +9,13 @@ use super::annotate::{self, Notes};
 use super::guarded_get;
 use super::{clif_types, Declared};
 use crate::internal;
-use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::condcodes::CondCode;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
 use nyash_mir::{
-    array_views, ArrayViews, BackendError, BlockId, Const, Function, Module as MirModule, Repr,
-    RtFn, Terminator, ValueId,
+    array_views, ArrayViews, BackendError, BlockId, Const, Function, InstKind, Module as MirModule,
+    Repr, RtFn, Terminator, ValueId,
 };
 use std::collections::HashMap;
 
@@ -71,19 +70,28 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     pub grow_vars: HashMap<(BlockId, ValueId), [Variable; 3]>,
     /// Per MIR block: how many natural loops contain it.
     loop_depth: Vec<u32>,
+    /// The function runs at most once per program run (`MirModule::runs_once`).
+    runs_once: bool,
+    /// Per MIR value: whether an instruction other than `FromDyn` (or a terminator) reads
+    /// it, i.e. whether the tag word of a Boxed value matters; computed on first need.
+    tag_readers: Option<Vec<bool>>,
 }
 
-/// Builds the CLIF body of `func` into `clif` (whose signature is already set). Returns the
-/// annotations when `annotate` is set.
+/// Builds the CLIF body of MIR function `index` into `clif` (whose signature is already set).
+/// Returns the annotations when `annotate` is set.
 pub(super) fn lower_function<M: Module>(
     module: &mut M,
     declared: &mut Declared,
     mir: &MirModule,
-    func: &Function,
+    index: usize,
     clif: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
     annotate: bool,
 ) -> Result<Option<Notes>, BackendError> {
+    let Some(func) = mir.funcs.get(index) else {
+        return Err(internal(None, format!("no function {index} in the module")));
+    };
+    let runs_once = declared.runs_once.get(index).copied().unwrap_or(false);
     let mut fl = FnLowering {
         module,
         declared,
@@ -101,50 +109,55 @@ pub(super) fn lower_function<M: Module>(
         view_vals: HashMap::new(),
         grow_vars: HashMap::new(),
         loop_depth: loop_depths(func),
+        runs_once,
+        tag_readers: None,
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
     let frontend_config = fl.module.target_config();
     fl.b.seal_all_blocks();
     fl.b.finalize(frontend_config);
-    remove_dead_loads(clif);
     Ok(notes)
 }
 
-/// Removes the loads whose result nothing uses. Lowering reads a two-word value (a field
-/// slot, an array element) as two loads even where typed code then uses only the payload
-/// word, and Cranelift never deletes a load that is not `readonly` (instruction selection
-/// emits it even when dead), so without this every typed field read costs a wasted load
-/// and the register that holds its result. Every load we emit is `notrap` (it reads an
-/// object we hold), so dropping an unused one has no effect. One pass is enough for the
-/// case that matters (the unused tag word); a load that only fed a removed load's address
-/// computation stays, which is rare and harmless.
-fn remove_dead_loads(clif: &mut ir::Function) {
-    let mut used = vec![false; clif.dfg.num_values()];
-    let mut loads = Vec::new();
-    for block in clif.layout.blocks() {
-        for inst in clif.layout.block_insts(block) {
-            for v in clif.dfg.inst_values(inst) {
-                used[clif.dfg.resolve_aliases(v).index()] = true;
-            }
-            if let ir::InstructionData::Load { opcode: ir::Opcode::Load, flags, .. } =
-                clif.dfg.insts[inst]
-            {
-                if clif.dfg.mem_flags[flags].notrap() {
-                    loads.push(inst);
+impl<M: Module> FnLowering<'_, '_, M> {
+    /// Whether anything may read the tag word of the Boxed value `v`: every use but
+    /// `FromDyn`, which reads the payload alone (see `tag_readers`).
+    pub(super) fn tag_needed(&mut self, v: ValueId) -> bool {
+        let f = self.func;
+        let readers = self.tag_readers.get_or_insert_with(|| {
+            let mut read = vec![false; f.values.len()];
+            let mut mark = |v: ValueId| {
+                if let Some(r) = read.get_mut(v.index()) {
+                    *r = true;
+                }
+            };
+            for b in &f.blocks {
+                for inst in &b.insts {
+                    if !matches!(inst.kind, InstKind::FromDyn { .. }) {
+                        inst.kind.operands().into_iter().for_each(&mut mark);
+                    }
+                }
+                if let Terminator::Return(v) | Terminator::Branch { cond: v, .. } = b.term {
+                    mark(v);
+                }
+                for (_, args) in b.term.successors() {
+                    args.iter().copied().for_each(&mut mark);
                 }
             }
-        }
+            read
+        });
+        readers.get(v.index()).copied().unwrap_or(true)
     }
-    for inst in loads {
-        let dead = clif.dfg.inst_results(inst).iter().all(|r| !used[r.index()]);
-        if dead {
-            clif.layout.remove_inst(inst);
-        }
-    }
-}
 
-impl<M: Module> FnLowering<'_, '_, M> {
+    /// Whether the instruction being lowered runs at most once per program run (outside
+    /// every loop of a function that runs once): then inline fast paths cannot pay for
+    /// themselves, and the plain runtime call (which every fast path falls back to, so the
+    /// behaviour is the same) keeps the function small and quick to compile.
+    pub(super) fn runs_once_here(&self) -> bool {
+        self.runs_once && self.loop_depth.get(self.current.index()).is_some_and(|&d| d == 0)
+    }
+
     pub(super) fn err(&self, message: impl std::fmt::Display) -> BackendError {
         internal(Some(&self.func.name), message)
     }

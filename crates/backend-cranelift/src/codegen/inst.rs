@@ -96,16 +96,19 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 })
             }
             InstKind::Call { func, args } => self.call(*func, args)?,
-            // Reference counting is inlined (fast path in place, runtime call when cold).
+            // Reference counting is inlined (fast path in place, runtime call when cold),
+            // except where it runs once.
             InstKind::RtCall { func: f @ (RtFn::Retain | RtFn::Release), args }
-                if args.len() == 1 && inst.result.is_none() =>
+                if args.len() == 1 && inst.result.is_none() && !self.runs_once_here() =>
             {
                 let (t, p) = self.pair(args[0])?;
-                return self.inline_rc(*f, t, p);
+                return self.inline_rc(*f, t, p, self.func.ty(args[0]).is_heap());
             }
             // Dynamic operators on numbers/Bools are inlined (`fast_ops.rs`).
             InstKind::RtCall { func, args }
-                if func.has_inline_fast_path() && inst.result.is_some() =>
+                if func.has_inline_fast_path()
+                    && inst.result.is_some()
+                    && !self.runs_once_here() =>
             {
                 match self.dyn_op_fast_path(*func, args, site)? {
                     Some(v) => v,
@@ -119,6 +122,9 @@ impl<M: Module> FnLowering<'_, '_, M> {
                     None if inst.result.is_none() => return Ok(()),
                     None => return Err(self.err(format!("{} returns nothing", func.name()))),
                 }
+            }
+            InstKind::DynMethodCall { recv, method, args } if self.runs_once_here() => {
+                self.method_call(*recv, method.0, args, site)?
             }
             InstKind::DynMethodCall { recv, method, args } => {
                 match self.array_fast_path(*recv, *method, args, site)? {
@@ -137,7 +143,18 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let (_, ptr) = self.pair(*obj)?;
                 let offset = self.slot_offset(*slot)?;
                 let flags = MemFlagsData::trusted();
-                let t = self.b.ins().load(types::I64, flags, ptr, offset);
+                // No tag load when the result's type fixes the tag, or when only `FromDyn`
+                // reads the result (a typed slot: legalization reads its payload alone):
+                // Cranelift never deletes an unused load by itself. The slot's inferred
+                // type is not enough: a store reads the old value, maybe the initial null.
+                let fixed = inst.result.and_then(|r| self.func.ty(r).fixed_tag());
+                let t = match (fixed, inst.result) {
+                    (Some(k), _) => self.b.ins().iconst(types::I64, k),
+                    (None, Some(r)) if !self.tag_needed(r) => {
+                        self.b.ins().iconst(types::I64, tag::NULL)
+                    }
+                    (None, _) => self.b.ins().load(types::I64, flags, ptr, offset),
+                };
                 // A Float slot's payload is loaded into a float register (the same bits), so
                 // its typed uses need no move from an integer register (`bitcast_source`).
                 let p = if self.slot_holds_floats(*obj, *slot) {

@@ -41,6 +41,8 @@ pub(crate) struct Declared {
     pub meta: DataId,
     /// Length of the metadata blob in bytes.
     pub meta_len: usize,
+    /// Per MIR function: it runs at most once per program run (`MirModule::runs_once`).
+    pub runs_once: Vec<bool>,
 }
 
 /// Which text, if any, to keep per function while compiling (for `nyash emit`).
@@ -80,7 +82,9 @@ pub(crate) fn compile_module<M: Module>(
             .map_err(|e| module_error(Some(&func.name), e))?;
         funcs.push(id);
     }
-    let mut declared = Declared { funcs, rt: RtImports::default(), fmod, strings, meta, meta_len };
+    let runs_once = mir.runs_once();
+    let mut declared =
+        Declared { funcs, rt: RtImports::default(), fmod, strings, meta, meta_len, runs_once };
 
     let parallel = machine::worth_threads(mir);
     let mut ctx = module.make_context();
@@ -97,7 +101,7 @@ pub(crate) fn compile_module<M: Module>(
             module,
             &mut declared,
             mir,
-            func,
+            index,
             &mut ctx.func,
             &mut fctx,
             capture == Capture::Clif,

@@ -91,12 +91,14 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     }
 
     /// Inline `nyrt_retain(t, p)` or `nyrt_release(t, p)` (see the module docs); the builder
-    /// ends up in a fresh block after it.
+    /// ends up in a fresh block after it. `heap`: the value's static type says it is a heap
+    /// object (`Type::is_heap`), so its tag needs no test.
     pub(super) fn inline_rc(
         &mut self,
         f: RtFn,
         t: IntValue<'ctx>,
         p: IntValue<'ctx>,
+        heap: bool,
     ) -> CgResult<()> {
         let retain = f == RtFn::Retain;
         let known = t.get_sign_extended_constant();
@@ -107,7 +109,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         let fast = self.new_block("rc.fast");
         let slow = self.new_block("rc.slow");
         let done = self.new_block("rc.done");
-        if known.is_some() {
+        if heap || known.is_some() {
             self.builder.build_unconditional_branch(check)?;
         } else {
             let heap = self.builder.build_int_compare(
@@ -225,6 +227,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             ArrayOp::Push => Some(args[0]),
             _ => None,
         };
+        let stored_heap = stored.is_some_and(|v| self.f.ty(v).is_heap());
         let stored = match stored {
             Some(v) => {
                 let Val::Boxed(nt, np) = self.val(v)? else {
@@ -344,19 +347,19 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     if op == ArrayOp::Get {
                         // Method results are owned: take a reference for the caller.
                         if counted {
-                            self.inline_rc(RtFn::Retain, et, ep)?;
+                            self.inline_rc(RtFn::Retain, et, ep, false)?;
                         }
                         (et, ep)
                     } else {
                         let (nt, np) = stored.ok_or_else(|| CgError("set without value".into()))?;
                         if counted {
-                            self.inline_rc(RtFn::Retain, nt, np)?;
+                            self.inline_rc(RtFn::Retain, nt, np, stored_heap)?;
                         }
                         self.store_to(tag_w, nt, Mem::Elem)?;
                         self.store_to(pay_w, np, Mem::Elem)?;
                         // Last: the old element's fini may run user code.
                         if counted {
-                            self.inline_rc(RtFn::Release, et, ep)?;
+                            self.inline_rc(RtFn::Release, et, ep, false)?;
                         }
                         (self.i64_const(tag::NULL), self.i64_const(0))
                     }
@@ -375,7 +378,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     self.store_elem(addr, kind, size, np)?;
                 } else {
                     if counted {
-                        self.inline_rc(RtFn::Retain, nt, np)?;
+                        self.inline_rc(RtFn::Retain, nt, np, stored_heap)?;
                     }
                     let (tag_w, pay_w) = self.pair_words(addr)?;
                     self.store_to(tag_w, nt, Mem::Elem)?;

@@ -93,7 +93,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 let Val::Boxed(t, p) = self.val(args[0])? else {
                     return Err(CgError(format!("{} of an unboxed value", f.name())));
                 };
-                self.inline_rc(*f, t, p)?;
+                self.inline_rc(*f, t, p, self.f.ty(args[0]).is_heap())?;
                 None
             }
             // Dynamic operators on numbers/Bools are inlined (`fast_ops.rs`).

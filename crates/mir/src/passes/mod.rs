@@ -1,8 +1,9 @@
 //! MIR passes: type inference, function specialization, legalization (generic → legal),
-//! simplification, inlining, and the small helpers they share.
+//! simplification, inlining, dead-function elimination, and the small helpers they share.
 
 mod array_kinds;
 mod builtin_types;
+mod dead_funcs;
 pub mod dispatch;
 mod forward;
 mod guard_sink;
@@ -19,6 +20,7 @@ mod tail_rec;
 
 pub use array_kinds::typed_array_allocations;
 pub use builtin_types::builtin_result;
+pub use dead_funcs::remove_dead_functions;
 pub use forward::forward_fields;
 pub use guard_sink::sink_null_guards;
 pub use infer::{binary_result, infer_types, unary_result};
