@@ -340,6 +340,33 @@ impl<'m> Interp<'m> {
                 }
                 NyValue::NULL
             }
+            InstKind::ArrayLoad { arr, index } => {
+                // The pass that made this load proved the index in range and the element of
+                // the static type; the oracle checks both, so a wrong proof fails loudly.
+                let (a, i) = (self.get(base, *arr), self.get(base, *index).payload);
+                let want = match f.ty(*arr) {
+                    nyash_mir::Type::Array(s) => self.module.array_elem(s),
+                    t => return Err(internal(f, format!("array_load from a {}", t.name()))),
+                };
+                let want_tag = match want {
+                    nyash_mir::Type::Int => nyash_mir::tag::INT,
+                    nyash_mir::Type::Float => nyash_mir::tag::FLOAT,
+                    nyash_mir::Type::Bool => nyash_mir::tag::BOOL,
+                    t => return Err(internal(f, format!("array_load of {} elements", t.name()))),
+                };
+                match rt::array_element(a.payload, i) {
+                    Some(v) if a.tag == nyash_mir::tag::ARRAY && v.tag == want_tag => v,
+                    Some(v) => {
+                        return Err(internal(
+                            f,
+                            format!("array_load of index {i} found a value of tag {}", v.tag),
+                        ))
+                    }
+                    None => {
+                        return Err(internal(f, format!("array_load of index {i} is out of range")))
+                    }
+                }
+            }
             InstKind::FuncAddr(func) => NyValue::int(FUNC_ADDR_TAG | func.index() as i64),
             InstKind::Call { .. } => {
                 return Err(internal(f, "Call must be handled by the frame loop".into()))

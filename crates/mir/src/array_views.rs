@@ -247,6 +247,10 @@ fn typed_access(
     boxed_from: &HashMap<ValueId, Type>,
     k: &InstKind,
 ) -> Option<(ValueId, i64)> {
+    if let InstKind::ArrayLoad { arr, .. } = k {
+        let Type::Array(sites) = f.ty(*arr) else { return None };
+        return layout::array_kind(m.array_elem(sites)).map(|(kind, _)| (*arr, kind));
+    }
     let InstKind::DynMethodCall { recv, method, args } = k else { return None };
     let Type::Array(sites) = f.ty(*recv) else { return None };
     let elem = m.array_elem(sites);
@@ -262,7 +266,8 @@ fn typed_access(
 }
 
 /// Whether instruction `k` cannot change an array's length, buffer or kind, or free one.
-fn inst_is_clean(
+/// (`boxed_from`: the unboxed type each `ToDyn` result of the function was made from.)
+pub(crate) fn inst_is_clean(
     m: &Module,
     f: &Function,
     boxed_from: &HashMap<ValueId, Type>,
@@ -292,6 +297,7 @@ fn inst_is_clean(
         | FromDyn { .. }
         | FieldLoad { .. }
         | FieldStore { .. }
+        | ArrayLoad { .. }
         | FuncAddr(_) => true,
     }
 }

@@ -604,6 +604,18 @@ pub enum InstKind {
         slot: u32,
         value: ValueId,
     },
+    /// Element `index` (an Int) of the array `arr` (static type `Array(sites)` whose element
+    /// type `T` has a compact kind, `layout::array_kind`), as a `T`: no bounds, kind or null
+    /// check. Only `passes::bounds_version` makes it, in a loop version entered after checking
+    /// that every index the loop reads is in `0..len`, and only in loops where nothing can
+    /// change an array header (`array_views`), so the backends read the element from the buffer
+    /// (of the view taken before the loop, whose `nyrt_array_ensure_kind` made the kind `T`'s).
+    /// The VM checks the bounds and the element's type anyway and reports an internal error if
+    /// they fail: a wrong versioning is a compiler bug the corpus then catches.
+    ArrayLoad {
+        arr: ValueId,
+        index: ValueId,
+    },
     /// The address of a compiled function, as an int (used to register runtime callbacks).
     /// The VM returns an encoded `FuncId` instead and handles the call through the runtime's
     /// callback hook.
@@ -703,6 +715,7 @@ impl InstKind {
             FromDyn { value, .. } => vec![*value],
             FieldLoad { obj, .. } | FieldGet { obj, .. } => vec![*obj],
             FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => vec![*obj, *value],
+            ArrayLoad { arr, index } => vec![*arr, *index],
             Call { args, .. } | RtCall { args, .. } => args.clone(),
             DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
                 let mut v = vec![*recv];

@@ -2,8 +2,9 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    eliminate_tail_recursion, forward_fields, infer_types, inline, legalize, remove_dead_functions,
-    remove_unreachable_blocks, simplify, sink_null_guards, specialize, typed_array_allocations,
+    eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
+    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks, simplify,
+    sink_null_guards, specialize, typed_array_allocations, version_bounds_checks,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -14,8 +15,9 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 /// (generic) → legalize → typed array allocations → simplify → verify (legal) → tail
 /// recursion → inline →
 /// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal)
-/// → null-guard sinking → simplify → verify (legal) → dead-function elimination → verify
-/// (legal).
+/// → null-guard sinking → simplify → verify (legal) → bounds-check loop versioning → simplify
+/// → verify (legal) → strength reduction of derived induction variables → simplify → verify
+/// (legal) → dead-function elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///
@@ -48,6 +50,12 @@ pub struct Passes {
     pub forward: bool,
     /// Sink what a null guard does not need into both of its sides (`passes::sink_null_guards`).
     pub sink_guards: bool,
+    /// Copy counted loops reading arrays into a bounds-check-free version
+    /// (`passes::version_bounds_checks`).
+    pub bounds_version: bool,
+    /// Turn `iv * m + b` in a counted loop into an induction variable of its own
+    /// (`passes::reduce_induction_variables`): for backends without loop optimizations.
+    pub strength_reduce: bool,
     /// Drop functions no call or registered callback reaches (`passes::remove_dead_functions`).
     pub dead_funcs: bool,
 }
@@ -61,6 +69,8 @@ impl Default for Passes {
             self_unroll: 1,
             forward: true,
             sink_guards: true,
+            bounds_version: true,
+            strength_reduce: false,
             dead_funcs: true,
         }
     }
@@ -77,6 +87,8 @@ impl Passes {
             self_unroll: 0,
             forward: false,
             sink_guards: false,
+            bounds_version: false,
+            strength_reduce: false,
             dead_funcs: false,
         }
     }
@@ -140,6 +152,21 @@ pub fn compile_with(
         simplify(&mut m);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after null-guard sinking", e))?;
+        }
+    }
+    if passes.bounds_version {
+        // After guard sinking: each versioned read's null side is then its own block, which
+        // the pass's own `simplify` of the functions it changes removes from the copy.
+        let changed = version_bounds_checks(&mut m);
+        if changed && check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after loop versioning", e))?;
+        }
+    }
+    if passes.strength_reduce {
+        // Simplifies the functions it changes.
+        let changed = reduce_induction_variables(&mut m);
+        if changed && check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after strength reduction", e))?;
         }
     }
     if passes.dead_funcs {

@@ -152,6 +152,7 @@ pub fn inst_text(m: &Module, k: &InstKind) -> String {
         }
         FieldLoad { obj, slot } => format!("field_load {obj}[{slot}]"),
         FieldStore { obj, slot, value } => format!("field_store {obj}[{slot}], {value}"),
+        ArrayLoad { arr, index } => format!("array_load {arr}[{index}]"),
         FuncAddr(func) => {
             let name = m
                 .funcs

@@ -413,6 +413,25 @@ fn check_inst(
                 err("FieldStore has a result".to_string());
             }
         }
+        ArrayLoad { arr, index } => {
+            want_operand(err, *index, Type::Int);
+            let elem = match ty(*arr) {
+                Some(Type::Array(sites)) => m.array_elem(sites),
+                other => {
+                    err(format!("array_load from {arr}, which is not an array ({other:?})"));
+                    return;
+                }
+            };
+            if layout::array_kind(elem).is_none() {
+                err(format!(
+                    "array_load from {arr}, whose elements ({}) are not compact",
+                    elem.name()
+                ));
+            }
+            if legal && res_ty != Some(elem) {
+                err(format!("array_load of {} elements must give a {}", elem.name(), elem.name()));
+            }
+        }
         FuncAddr(func) => {
             if func.index() >= m.funcs.len() {
                 err(format!("address of missing function {func}"));

@@ -424,6 +424,15 @@ pub extern "C" fn nyrt_array_ensure_kind(p: i64, kind: i64) {
     }
 }
 
+/// Element `i` of the array with payload `p` (not retained), if `i` is in range: the VM's
+/// `array_load` (see `nyash_mir::InstKind::ArrayLoad`), which checks what native code assumes.
+pub fn array_element(p: i64, i: i64) -> Option<NyValue> {
+    // SAFETY: the VM passes the payload of a value of static type Array; under RC checking a
+    // freed array stays readable (as a tombstone of length 0).
+    let a = unsafe { &*(p as *const ArrayObj) };
+    usize::try_from(i).ok().and_then(|i| a.get(i))
+}
+
 /// Transparent huge pages for big element buffers. A big array is usually walked in full or
 /// at random (`get(j)` with a stride), touching a new 4 KiB page every few elements: with 2 MiB
 /// pages the kernel takes ~500x fewer page faults while the buffer fills, and strided reads

@@ -24,7 +24,7 @@ mod string;
 mod symbols;
 mod value;
 
-pub use array::{nyrt_array_ensure_kind, nyrt_new_array, nyrt_new_array_kind};
+pub use array::{array_element, nyrt_array_ensure_kind, nyrt_new_array, nyrt_new_array_kind};
 pub use callback::{set_callback_hook, CallbackHook};
 pub use error::{nyrt_error, nyrt_error_div_zero, nyrt_error_stack_overflow, runtime_error};
 pub use instance::{

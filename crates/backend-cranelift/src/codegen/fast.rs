@@ -353,6 +353,55 @@ impl<M: Module> FnLowering<'_, '_, M> {
         Ok(Some(CVal::Two(params[0], params[1])))
     }
 
+    /// `array_load arr[index]`: the element, read straight from the buffer (no bounds, kind
+    /// or tag check: `passes::bounds_version` proved the index in range, and the loop has no
+    /// instruction that could change the header). The buffer pointer is the view's, taken in
+    /// the preheader after `nyrt_array_ensure_kind`; without a view (not made by the MIR
+    /// pipeline, but valid MIR) the kind is made right here the same way.
+    pub(super) fn array_load(
+        &mut self,
+        arr: ValueId,
+        index: ValueId,
+    ) -> Result<CVal, BackendError> {
+        let Type::Array(sites) = self.func.ty(arr) else {
+            return Err(self.err(format!("array_load from {arr}, not an array")));
+        };
+        let elem = self.mir.array_elem(sites);
+        let Some((kind, size)) = layout::array_kind(elem) else {
+            return Err(self.err(format!("array_load of {} elements", elem.name())));
+        };
+        let view = self.views.view_of(self.current, arr);
+        let data = match view.and_then(|p| self.view_vals.get(&(p, arr)).copied()) {
+            Some((data, _)) => data,
+            None => match self
+                .views
+                .growing_view_of(self.current, arr)
+                .and_then(|p| self.grow_vars.get(&(p, arr)).copied())
+            {
+                Some([data, _, _]) => self.b.use_var(data),
+                None => {
+                    let rp = self.ensure_array_kind(arr, kind)?;
+                    self.b.ins().load(types::I64, MemFlagsData::trusted(), rp, DATA)
+                }
+            },
+        };
+        let i = self.one(index)?;
+        let offset = match size {
+            1 => i,
+            _ => self.b.ins().ishl_imm_u(i, 3),
+        };
+        let addr = self.b.ins().iadd(data, offset);
+        let flags = MemFlagsData::trusted();
+        Ok(CVal::One(match elem {
+            Type::Float => self.b.ins().load(types::F64, flags, addr, 0),
+            Type::Bool => {
+                let byte = self.b.ins().uload8(types::I64, flags, addr, 0);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, byte, 0)
+            }
+            _ => self.b.ins().load(types::I64, flags, addr, 0),
+        }))
+    }
+
     /// A `push` in the loop of a growing view whose `[data, len, cap]` are in `vars`, of a
     /// value of the element type (`array_views` checked): with room, the element and the new
     /// length are stored (the length to the header too, so it stays current for every other

@@ -179,6 +179,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
                     Some(r) => Err(self.err(format!("{r}: FieldStore has no result"))),
                 };
             }
+            InstKind::ArrayLoad { arr, index } => self.array_load(*arr, *index)?,
             InstKind::FuncAddr(callee) => {
                 let Some(&id) = self.declared.funcs.get(callee.index()) else {
                     return Err(self.err(format!("address of unknown function {callee}")));

@@ -426,6 +426,57 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         )))
     }
 
+    /// `array_load arr[index]`: the element, read straight from the buffer with the `elem`
+    /// TBAA tag (no bounds, kind or tag check: `passes::bounds_version` proved the index in
+    /// range, and the loop has no instruction that could change the header). The buffer
+    /// pointer is the view's, taken in the preheader after `nyrt_array_ensure_kind`; without
+    /// a view (not made by the MIR pipeline, but valid MIR) the kind is made right here.
+    pub(super) fn array_load(&mut self, arr: ValueId, index: ValueId) -> CgResult<Val<'ctx>> {
+        let Type::Array(sites) = self.f.ty(arr) else {
+            return Err(CgError(format!("array_load from {arr}, not an array")));
+        };
+        let elem = self.m.mir.array_elem(sites);
+        let Some((kind, size)) = layout::array_kind(elem) else {
+            return Err(CgError(format!("array_load of {} elements", elem.name())));
+        };
+        let view = self.views.view_of(self.current, arr);
+        let data = match view.and_then(|p| self.view_vals.get(&(p, arr)).copied()) {
+            Some((data, _)) => data,
+            None => match self
+                .views
+                .growing_view_of(self.current, arr)
+                .and_then(|p| self.grow_slots.get(&(p, arr)).copied())
+            {
+                Some([data, _, _]) => self.load_word(data, "grow.data")?,
+                None => {
+                    let rp = self.ensure_array_kind(arr, kind)?;
+                    self.load_at(rp, layout::ARRAY_DATA_OFFSET, "arr.data")?
+                }
+            },
+        };
+        let Val::I64(i) = self.val(index)? else {
+            return Err(CgError(format!("array_load index {index} is not an int")));
+        };
+        let ptr = self.index_addr(data, i, kind, size)?;
+        let ty = self.elem_type(kind, size);
+        let v = llvm14::load(&self.builder, ty, ptr, "arr.load")?;
+        if let Some(inst) = v.as_instruction_value() {
+            let align = if size == 1 { 1 } else { 8 };
+            inst.set_alignment(align).map_err(|e| CgError(format!("load alignment: {e}")))?;
+            self.m.set_tbaa(inst, Mem::Elem)?;
+        }
+        Ok(match v {
+            BasicValueEnum::FloatValue(x) => Val::F64(x),
+            BasicValueEnum::IntValue(b) if size == 1 => Val::Bool(self.builder.build_int_compare(
+                IntPredicate::NE,
+                b,
+                self.m.ctx.i8_type().const_zero(),
+                "arr.load.bool",
+            )?),
+            other => Val::I64(other.into_int_value()),
+        })
+    }
+
     /// A `push` in the loop of a growing view whose `[data, len, cap]` are in `slots`, of a
     /// value of the element type (`array_views` checked): with room, the element and the new
     /// length are stored (the length to the header too, so it stays current for every other

@@ -142,6 +142,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 self.store_to(pay_ptr, p, Mem::Obj(offset + 8))?;
                 None
             }
+            InstKind::ArrayLoad { arr, index } => Some(self.array_load(*arr, *index)?),
             InstKind::FuncAddr(func) => {
                 let llfn = *self
                     .m

@@ -285,6 +285,8 @@ fn step_function(m: &Module, cx: &Cx, fi: usize, st: &mut State) -> bool {
                     ty(st, *obj).and_then(|rt| st.heap.field_get(rt, *field))
                 }
                 InstKind::FieldLoad { .. } => Some(Type::Dyn),
+                // Made after inference (`passes::bounds_version`), already typed.
+                InstKind::ArrayLoad { .. } => inst.result.map(|r| f.ty(r)),
                 InstKind::FuncAddr(_) => Some(Type::Int),
                 InstKind::MethodCall { recv, method, args } => match ty(st, *recv) {
                     None => None,

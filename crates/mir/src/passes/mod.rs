@@ -2,6 +2,7 @@
 //! simplification, inlining, dead-function elimination, and the small helpers they share.
 
 mod array_kinds;
+mod bounds_version;
 mod builtin_types;
 mod dead_funcs;
 pub mod dispatch;
@@ -16,9 +17,11 @@ mod legalize_strings;
 mod rc_elide;
 mod simplify;
 mod specialize;
+mod strength_reduce;
 mod tail_rec;
 
 pub use array_kinds::typed_array_allocations;
+pub use bounds_version::version_bounds_checks;
 pub use builtin_types::builtin_result;
 pub use dead_funcs::remove_dead_functions;
 pub use forward::forward_fields;
@@ -28,10 +31,48 @@ pub use inline::inline;
 pub use legalize::legalize;
 pub use simplify::{remove_unreachable_blocks, simplify};
 pub use specialize::specialize;
+pub use strength_reduce::reduce_induction_variables;
 pub use tail_rec::eliminate_tail_recursion;
 
 use crate::ir::*;
 use std::collections::HashMap;
+
+/// A map keyed by the values of one function, as a dense vector (cheaper than hashing for
+/// the per-value facts loop passes look up again and again). Values made after it was
+/// filled are simply absent.
+pub(crate) struct ValueMap<T>(Vec<Option<T>>);
+
+impl<T: Copy> ValueMap<T> {
+    pub(crate) fn new(f: &Function) -> Self {
+        ValueMap(vec![None; f.values.len()])
+    }
+    pub(crate) fn get(&self, v: &ValueId) -> Option<&T> {
+        self.0.get(v.index()).and_then(Option::as_ref)
+    }
+    pub(crate) fn insert(&mut self, v: ValueId, t: T) {
+        if let Some(slot) = self.0.get_mut(v.index()) {
+            *slot = Some(t);
+        }
+    }
+}
+
+/// Where each value of `f` is defined: its block, and for instruction results the index.
+pub(crate) fn value_defs(f: &Function) -> (ValueMap<(usize, usize)>, ValueMap<usize>) {
+    let mut defs = ValueMap::new(f);
+    let mut blocks = ValueMap::new(f);
+    for (bi, b) in f.blocks.iter().enumerate() {
+        for &q in &b.params {
+            blocks.insert(q, bi);
+        }
+        for (ii, inst) in b.insts.iter().enumerate() {
+            if let Some(r) = inst.result {
+                defs.insert(r, (bi, ii));
+                blocks.insert(r, bi);
+            }
+        }
+    }
+    (defs, blocks)
+}
 
 /// Follows `map` from `v` to its final replacement.
 pub(crate) fn resolve(map: &HashMap<ValueId, ValueId>, mut v: ValueId) -> ValueId {
@@ -103,6 +144,10 @@ pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut V
         FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => {
             r(obj);
             r(value);
+        }
+        ArrayLoad { arr, index } => {
+            r(arr);
+            r(index);
         }
         Call { args, .. } | RtCall { args, .. } => args.iter_mut().for_each(r),
         DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {

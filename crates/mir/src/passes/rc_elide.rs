@@ -99,6 +99,7 @@ fn is_quiet(i: &Inst) -> bool {
         | FromDyn { .. }
         | FieldLoad { .. }
         | FieldStore { .. }
+        | ArrayLoad { .. }
         | FuncAddr(_)
         | Retain(_) => true,
         RtCall { func, .. } => quiet_rt(*func),

@@ -14,11 +14,13 @@ pub fn simplify(m: &mut Module) {
     }
 }
 
-fn simplify_function(f: &mut Function) {
+/// `simplify` for one function.
+pub(crate) fn simplify_function(f: &mut Function) {
     // Each round strictly shrinks the function or stops; the bound is a safety net.
     for _ in 0..64 {
         remove_unreachable_blocks(f);
         let mut changed = remove_trivial_params(f);
+        changed |= fold_boxing(f);
         changed |= fold_constants(f);
         changed |= thread_jumps(f);
         changed |= remove_dead_code(f);
@@ -64,14 +66,32 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
 }
 
 /// Edges into an empty block that only jumps on (no params, no instructions) go straight to
-/// its destination instead.
+/// its destination instead, except where the block is the one way into a loop from several
+/// places: a loop keeps its single preheader (array views and loop passes need one).
 fn thread_jumps(f: &mut Function) -> bool {
     let n = f.blocks.len();
+    // Blocks are in reverse postorder here, so an edge to a block not after its source is a
+    // back edge: its target heads a loop.
+    let mut preds = vec![0usize; n];
+    let mut loop_header = vec![false; n];
+    for (b, blk) in f.blocks.iter().enumerate() {
+        for (t, _) in blk.term.successors() {
+            if let Some(c) = preds.get_mut(t.index()) {
+                *c += 1;
+            }
+            if t.index() <= b && t.index() < n {
+                loop_header[t.index()] = true;
+            }
+        }
+    }
     let forward = |b: usize| -> Option<(BlockId, Vec<ValueId>)> {
         let blk = &f.blocks[b];
         match &blk.term {
             Terminator::Jump { target, args }
-                if b != 0 && blk.params.is_empty() && blk.insts.is_empty() =>
+                if b != 0
+                    && blk.params.is_empty()
+                    && blk.insts.is_empty()
+                    && !(preds[b] > 1 && loop_header.get(target.index()) == Some(&true)) =>
             {
                 Some((*target, args.clone()))
             }
@@ -128,6 +148,50 @@ fn thread_jumps(f: &mut Function) -> bool {
             _ => {}
         }
         f.blocks[b].term = term;
+    }
+    changed
+}
+
+/// `isnull(todyn x)` for an Int, Float or Bool `x` is false, and `fromdyn.T(todyn x)` for a
+/// `T` `x` is `x` (boxing keeps the value; loop versioning leaves these behind).
+fn fold_boxing(f: &mut Function) -> bool {
+    let mut boxed: HashMap<ValueId, ValueId> = HashMap::new();
+    for b in &f.blocks {
+        for i in &b.insts {
+            if let (InstKind::ToDyn(x), Some(r)) = (&i.kind, i.result) {
+                if matches!(f.ty(*x), Type::Int | Type::Float | Type::Bool) {
+                    boxed.insert(r, *x);
+                }
+            }
+        }
+    }
+    if boxed.is_empty() {
+        return false;
+    }
+    let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut changed = false;
+    for b in 0..f.blocks.len() {
+        for k in 0..f.blocks[b].insts.len() {
+            let inst = &f.blocks[b].insts[k];
+            match (&inst.kind, inst.result) {
+                (InstKind::IsNull(v), Some(_)) if boxed.contains_key(v) => {
+                    f.blocks[b].insts[k].kind = InstKind::Const(Const::Bool(false));
+                    changed = true;
+                }
+                (InstKind::FromDyn { value, to }, Some(r)) => {
+                    if let Some(&x) = boxed.get(value) {
+                        if f.ty(x) == *to {
+                            map.insert(r, x);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !map.is_empty() {
+        replace_uses(f, &map);
+        changed = true;
     }
     changed
 }
@@ -274,7 +338,7 @@ pub(crate) fn is_pure(k: &InstKind) -> bool {
 }
 
 /// Deletes unused pure instructions and block parameters used only by themselves.
-fn remove_dead_code(f: &mut Function) -> bool {
+pub(crate) fn remove_dead_code(f: &mut Function) -> bool {
     let mut any = false;
     loop {
         let uses = use_counts(f);
