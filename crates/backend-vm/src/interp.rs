@@ -284,6 +284,10 @@ impl<'m> Interp<'m> {
                 NyValue::float(-f64::from_bits(self.get(base, *a).payload as u64))
             }
             InstKind::BoolNot(a) => NyValue::bool(self.get(base, *a).payload == 0),
+            InstKind::Select { cond, a, b } => {
+                let pick = if self.get(base, *cond).payload != 0 { a } else { b };
+                self.get(base, *pick)
+            }
             InstKind::IsNull(a) => NyValue::bool(self.get(base, *a).tag == nyash_mir::tag::NULL),
             InstKind::IntToFloat(a) => NyValue::float(self.get(base, *a).payload as f64),
             // Registers are always tagged, so boxing is a copy.

@@ -291,6 +291,7 @@ pub(crate) fn inst_is_clean(
         | FloatUnary { .. }
         | FloatToInt(_)
         | BoolNot(_)
+        | Select { .. }
         | IsNull(_)
         | IntToFloat(_)
         | ToDyn(_)

@@ -550,6 +550,14 @@ pub enum InstKind {
     /// the Float `toInteger()` method).
     FloatToInt(ValueId),
     BoolNot(ValueId),
+    /// `cond ? a : b` (`cond` a bool) for two Int, Float or Bool values of one type. Both
+    /// sides are already computed, so nothing is skipped; `passes::select` makes it from tiny
+    /// branches.
+    Select {
+        cond: ValueId,
+        a: ValueId,
+        b: ValueId,
+    },
     /// Boxed → bool: is the value `null` (tag `tag::NULL`)? Guards the typed fast path of an
     /// operation on a `T-or-null` value; the `null` side takes the generic path, which raises
     /// the runtime error.
@@ -723,6 +731,7 @@ impl InstKind {
                 v
             }
             InitRuntime { argc, argv } => vec![*argc, *argv],
+            Select { cond, a, b } => vec![*cond, *a, *b],
         }
     }
 

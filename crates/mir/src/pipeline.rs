@@ -3,8 +3,9 @@
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
     eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
-    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks, simplify,
-    sink_null_guards, specialize, typed_array_allocations, version_bounds_checks,
+    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks,
+    select_tiny_branches, simplify, sink_null_guards, specialize, typed_array_allocations,
+    unbox_block_params, version_bounds_checks,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -15,8 +16,9 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 /// (generic) → legalize → typed array allocations → simplify → verify (legal) → tail
 /// recursion → inline →
 /// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal)
-/// → null-guard sinking → simplify → verify (legal) → bounds-check loop versioning → simplify
-/// → verify (legal) → strength reduction of derived induction variables → simplify → verify
+/// → null-guard sinking → simplify → verify (legal) → block-parameter unboxing → simplify →
+/// if-conversion → simplify → verify (legal) → bounds-check loop versioning → simplify →
+/// verify (legal) → strength reduction of derived induction variables → simplify → verify
 /// (legal) → dead-function elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
@@ -153,6 +155,16 @@ pub fn compile_with(
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after null-guard sinking", e))?;
         }
+    }
+    // After field forwarding, which makes the Boxed loop parameters this unboxes.
+    unbox_block_params(&mut m);
+    // Drops the `todyn`s that no longer feed anything, which would keep arms from converting.
+    simplify(&mut m);
+    select_tiny_branches(&mut m);
+    simplify(&mut m);
+    if check {
+        verify_module(&m, Stage::Legal)
+            .map_err(|e| ice("after parameter unboxing and if-conversion", e))?;
     }
     if passes.bounds_version {
         // After guard sinking: each versioned read's null side is then its own block, which

@@ -126,6 +126,7 @@ pub fn inst_text(m: &Module, k: &InstKind) -> String {
         FloatUnary { op, a } => format!("f{} {a}", op.name()),
         FloatToInt(a) => format!("ftoi {a}"),
         BoolNot(a) => format!("not {a}"),
+        Select { cond, a, b } => format!("select {cond}, {a}, {b}"),
         IsNull(a) => format!("isnull {a}"),
         IntToFloat(a) => format!("itof {a}"),
         ToDyn(a) => format!("todyn {a}"),

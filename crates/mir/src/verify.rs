@@ -288,6 +288,16 @@ fn check_inst(
             want_operand(err, *a, Type::Float);
             want_result(err, Some(Type::Float));
         }
+        Select { cond, a, b } => {
+            want_operand(err, *cond, Type::Bool);
+            let t = ty(*a);
+            if !matches!(t, Some(Type::Int | Type::Float | Type::Bool)) || t != ty(*b) {
+                err(format!(
+                    "select of {a} and {b}: must be two int, float or bool values of one type"
+                ));
+            }
+            want_result(err, t);
+        }
         BoolNot(a) => {
             want_operand(err, *a, Type::Bool);
             want_result(err, Some(Type::Bool));

@@ -1,9 +1,10 @@
 //! Loop optimizations on the default pipeline: array views (`nyash_mir::array_views`) and
-//! field stores sunk out of loops that cannot observe memory (`passes/forward.rs`).
+//! field stores sunk out of loops that cannot observe memory (`passes/forward.rs`), unboxed
+//! loop parameters (`passes/unbox_params.rs`) and tiny branches as selects (`passes/select.rs`).
 
 mod common;
 
-use nyash_mir::{array_views, InstKind, Module};
+use nyash_mir::{array_views, InstKind, Module, Type};
 
 fn func<'m>(m: &'m Module, name: &str) -> &'m nyash_mir::Function {
     m.funcs.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"))
@@ -136,4 +137,78 @@ fn pushes_onto_two_arrays_or_of_another_type_mean_no_growing_view() {
     let mixed = FILL.replace("flags.push(true)", "flags.push(true)\n            flags.push(\"x\")");
     let m = common::compile_optimized(&mixed);
     assert!(array_views(&m, func(&m, "Main.main")).take_growing.is_empty());
+}
+
+const SUM_COUNTER: &str = r#"
+box Counter {
+    count
+    sum
+    birth() {
+        me.count = 0
+        me.sum = 0
+    }
+    add(x) {
+        me.count = me.count + 1
+        me.sum = me.sum + x
+        if me.sum > 1000 {
+            me.sum = me.sum - 1000
+        }
+    }
+}
+static box Main {
+    main() {
+        local c = new Counter()
+        local i = 0
+        loop(i < 100) {
+            c.add(i)
+            i = i + 1
+        }
+        print(c.count + " " + c.sum)
+    }
+}
+"#;
+
+/// Boxed (`dyn`) block parameters of `name`, and its `fromdyn`/`select` instructions.
+fn shape(m: &Module, name: &str) -> (usize, usize, usize) {
+    let f = func(m, name);
+    let dyn_params = f.blocks.iter().flat_map(|b| &b.params).filter(|&&p| f.ty(p) == Type::Dyn);
+    let insts = || f.blocks.iter().flat_map(|b| &b.insts);
+    (
+        dyn_params.count(),
+        insts().filter(|i| matches!(i.kind, InstKind::FromDyn { .. })).count(),
+        insts().filter(|i| matches!(i.kind, InstKind::Select { .. })).count(),
+    )
+}
+
+#[test]
+fn fields_carried_around_a_loop_are_unboxed_and_the_tiny_if_is_a_select() {
+    let m = common::compile_optimized(SUM_COUNTER);
+    let (dyn_params, _, selects) = shape(&m, "Main.main");
+    assert_eq!(dyn_params, 0, "{}", nyash_mir::print::print_module(&m));
+    assert_eq!(selects, 1, "{}", nyash_mir::print::print_module(&m));
+}
+
+#[test]
+fn a_carried_value_that_changes_type_stays_boxed() {
+    let src = r#"
+static box Main {
+    main() {
+        local x = 0
+        local i = 0
+        loop(i < 5) {
+            if i == 3 { x = x + 0.5 } else { x = x + 1 }
+            i = i + 1
+        }
+        print(x)
+    }
+}
+"#;
+    let m = common::compile_optimized(src);
+    let f = func(&m, "Main.main");
+    let header = &f.blocks[f.natural_loops()[0].header];
+    assert!(
+        header.params.iter().any(|&p| f.ty(p) == Type::Dyn),
+        "{}",
+        nyash_mir::print::print_module(&m)
+    );
 }

@@ -165,21 +165,13 @@ bb0():
   v3: bool = icmp gt v1, v2             ; 5:5
   br v3, bb2(), bb1()
 bb1():
-  v6: bool = const false                ; 5:5
-  jump bb3(v6)
-bb2():
-  v8: bool = const true                 ; 5:21
-  jump bb3(v8)
-bb3(v5: bool):
-  br v5, bb5(), bb4()
-bb4():
   v13: float = const -1.5               ; 6:19
   v15: dyn = todyn v13                  ; 6:19
-  jump bb6(v15)
-bb5():
+  jump bb3(v15)
+bb2():
   v12: str = const "big"                ; 6:11
-  jump bb6(v12)
-bb6(v11: dyn):
+  jump bb3(v12)
+bb3(v11: dyn):
   rtcall nyrt_print(v11)                ; 6:1
   rtcall nyrt_release(v11)              ; 6:1
   v14: void = const null                ; 6:24

@@ -69,6 +69,10 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 let a = self.one(*a)?;
                 CVal::One(self.b.ins().fcvt_to_sint_sat(types::I64, a))
             }
+            InstKind::Select { cond, a, b } => {
+                let (c, a, b) = (self.one(*cond)?, self.one(*a)?, self.one(*b)?);
+                CVal::One(self.b.ins().select(c, a, b))
+            }
             InstKind::BoolNot(a) => {
                 let a = self.one(*a)?;
                 CVal::One(self.b.ins().bxor_imm_u(a, 1))

@@ -67,6 +67,23 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     self.m.call_intrinsic(&self.builder, "llvm.fptosi.sat", &types, &[x.into()])?;
                 Some(Val::I64(r.into_int_value()))
             }
+            InstKind::Select { cond, a, b } => {
+                let c = self.bool(*cond)?;
+                Some(match (self.val(*a)?, self.val(*b)?) {
+                    (Val::I64(x), Val::I64(y)) => {
+                        Val::I64(self.builder.build_select(c, x, y, &name)?.into_int_value())
+                    }
+                    (Val::F64(x), Val::F64(y)) => {
+                        Val::F64(self.builder.build_select(c, x, y, &name)?.into_float_value())
+                    }
+                    (Val::Bool(x), Val::Bool(y)) => {
+                        Val::Bool(self.builder.build_select(c, x, y, &name)?.into_int_value())
+                    }
+                    _ => {
+                        return Err(CgError("select of values of different representations".into()))
+                    }
+                })
+            }
             InstKind::BoolNot(a) => Some(Val::Bool(self.builder.build_not(self.bool(*a)?, &name)?)),
             InstKind::IsNull(a) => {
                 let Val::Boxed(t, _) = self.val(*a)? else {

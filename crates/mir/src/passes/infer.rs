@@ -336,6 +336,8 @@ fn step_function(m: &Module, cx: &Cx, fi: usize, st: &mut State) -> bool {
                     Some(Type::Dyn)
                 }
                 InstKind::ToDyn(_) => Some(Type::Dyn),
+                // Only made after inference, from two values of one type.
+                InstKind::Select { a, .. } => ty(st, *a),
                 InstKind::FromDyn { to, .. } => Some(*to),
                 InstKind::IntBin { .. } | InstKind::IntNeg(_) | InstKind::FloatToInt(_) => {
                     Some(Type::Int)

@@ -15,10 +15,12 @@ mod legalize;
 mod legalize_boxes;
 mod legalize_strings;
 mod rc_elide;
+mod select;
 mod simplify;
 mod specialize;
 mod strength_reduce;
 mod tail_rec;
+mod unbox_params;
 
 pub use array_kinds::typed_array_allocations;
 pub use bounds_version::version_bounds_checks;
@@ -29,10 +31,12 @@ pub use guard_sink::sink_null_guards;
 pub use infer::{binary_result, infer_types, unary_result};
 pub use inline::inline;
 pub use legalize::legalize;
+pub use select::select_tiny_branches;
 pub use simplify::{remove_unreachable_blocks, simplify};
 pub use specialize::specialize;
 pub use strength_reduce::reduce_induction_variables;
 pub use tail_rec::eliminate_tail_recursion;
+pub use unbox_params::unbox_block_params;
 
 use crate::ir::*;
 use std::collections::HashMap;
@@ -157,6 +161,11 @@ pub(crate) fn for_each_operand_mut(kind: &mut InstKind, mut r: impl FnMut(&mut V
         InitRuntime { argc, argv } => {
             r(argc);
             r(argv);
+        }
+        Select { cond, a, b } => {
+            r(cond);
+            r(a);
+            r(b);
         }
     }
 }

@@ -93,6 +93,7 @@ fn is_quiet(i: &Inst) -> bool {
         | FloatUnary { .. }
         | FloatToInt(_)
         | BoolNot(_)
+        | Select { .. }
         | IsNull(_)
         | IntToFloat(_)
         | ToDyn(_)

@@ -327,6 +327,7 @@ pub(crate) fn is_pure(k: &InstKind) -> bool {
         | FloatUnary { .. }
         | FloatToInt(_)
         | BoolNot(_)
+        | Select { .. }
         | IsNull(_)
         | IntToFloat(_)
         | ToDyn(_)
