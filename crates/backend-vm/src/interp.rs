@@ -12,8 +12,8 @@
 
 use nyash_mir::layout::{INSTANCE_FIELDS_OFFSET, SLOT_SIZE};
 use nyash_mir::{
-    BackendError, BlockId, CmpOp, Const, FloatOp, FuncId, Function, Inst, InstKind, IntOp, Module,
-    RtFn, Terminator, ValueId,
+    BackendError, BlockId, Const, FloatOp, FuncId, Function, Inst, InstKind, IntOp, Module, RtFn,
+    Terminator, ValueId,
 };
 use nyash_runtime::{self as rt, Literals, NyValue};
 use std::cell::Cell;
@@ -250,28 +250,12 @@ impl<'m> Interp<'m> {
             }
             InstKind::IntCmp { op, a, b } => {
                 let (x, y) = (self.get(base, *a).payload, self.get(base, *b).payload);
-                NyValue::bool(match op {
-                    CmpOp::Eq => x == y,
-                    CmpOp::Ne => x != y,
-                    CmpOp::Lt => x < y,
-                    CmpOp::Le => x <= y,
-                    CmpOp::Gt => x > y,
-                    CmpOp::Ge => x >= y,
-                })
+                NyValue::bool(op.holds(x, y))
             }
             InstKind::FloatCmp { op, a, b } => {
                 let x = f64::from_bits(self.get(base, *a).payload as u64);
                 let y = f64::from_bits(self.get(base, *b).payload as u64);
-                // Rust's float operators are ordered except `!=`, which is true when unordered:
-                // exactly the MIR contract.
-                NyValue::bool(match op {
-                    CmpOp::Eq => x == y,
-                    CmpOp::Ne => x != y,
-                    CmpOp::Lt => x < y,
-                    CmpOp::Le => x <= y,
-                    CmpOp::Gt => x > y,
-                    CmpOp::Ge => x >= y,
-                })
+                NyValue::bool(op.holds(x, y))
             }
             InstKind::IntNeg(a) => NyValue::int(self.get(base, *a).payload.wrapping_neg()),
             InstKind::FloatUnary { op, a } => {

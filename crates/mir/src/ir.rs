@@ -508,6 +508,21 @@ pub enum CmpOp {
     Ge,
 }
 
+impl CmpOp {
+    /// `x op y` with Rust's operators: for `f64` those are ordered except `!=`, which is true
+    /// when unordered, exactly the MIR contract for `fcmp`; for `i64`, signed comparison.
+    pub fn holds<T: PartialOrd>(self, x: T, y: T) -> bool {
+        match self {
+            CmpOp::Eq => x == y,
+            CmpOp::Ne => x != y,
+            CmpOp::Lt => x < y,
+            CmpOp::Le => x <= y,
+            CmpOp::Gt => x > y,
+            CmpOp::Ge => x >= y,
+        }
+    }
+}
+
 pub use nyash_syntax::ast::{BinOp, UnOp};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -692,6 +707,18 @@ impl Terminator {
                 vec![(*then_block, then_args.as_slice()), (*else_block, else_args.as_slice())]
             }
             Terminator::Return(_) | Terminator::Unreachable => vec![],
+        }
+    }
+
+    /// Applies `f` to each successor block id in place (renumbering, retargeting edges).
+    pub fn map_targets(&mut self, mut f: impl FnMut(&mut BlockId)) {
+        match self {
+            Terminator::Jump { target, .. } => f(target),
+            Terminator::Branch { then_block, else_block, .. } => {
+                f(then_block);
+                f(else_block);
+            }
+            Terminator::Return(_) | Terminator::Unreachable => {}
         }
     }
 }

@@ -620,19 +620,11 @@ fn apply(m: &mut Module, f: &mut Function, plan: &Plan) -> usize {
         }
     }
     // The preheader now enters the test block.
-    let redirect = |t: &mut BlockId| {
+    f.blocks[plan.preheader].term.map_targets(|t| {
         if t.index() == h {
             *t = BlockId::new(g);
         }
-    };
-    match &mut f.blocks[plan.preheader].term {
-        Terminator::Jump { target, .. } => redirect(target),
-        Terminator::Branch { then_block, else_block, .. } => {
-            redirect(then_block);
-            redirect(else_block);
-        }
-        _ => {}
-    }
+    });
     f.blocks.extend(blocks);
     copy_of[&h]
 }
@@ -750,15 +742,7 @@ impl Guard<'_> {
     /// fail at compile time is still emitted, and `simplify` folds the branch).
     fn cmp(&mut self, op: CmpOp, a: Inv, b: Inv) -> Option<ValueId> {
         if let (Inv::Const(x), Inv::Const(y)) = (a, b) {
-            let holds = match op {
-                CmpOp::Eq => x == y,
-                CmpOp::Ne => x != y,
-                CmpOp::Lt => x < y,
-                CmpOp::Le => x <= y,
-                CmpOp::Gt => x > y,
-                CmpOp::Ge => x >= y,
-            };
-            if holds {
+            if op.holds(x, y) {
                 return None;
             }
             return Some(self.emit(Type::Bool, InstKind::Const(Const::Bool(false))));

@@ -158,18 +158,11 @@ fn sink_loop_stores(f: &mut Function, out: &[Option<State>]) {
 
 /// Points the edges of `term` that go to `from` at `to`.
 fn retarget(term: &mut Terminator, from: BlockId, to: BlockId) {
-    match term {
-        Terminator::Jump { target, .. } if *target == from => *target = to,
-        Terminator::Branch { then_block, else_block, .. } => {
-            if *then_block == from {
-                *then_block = to;
-            }
-            if *else_block == from {
-                *else_block = to;
-            }
+    term.map_targets(|t| {
+        if *t == from {
+            *t = to;
         }
-        _ => {}
-    }
+    });
 }
 
 /// Adds a header parameter per slot whose value every entry into a loop header knows (see the

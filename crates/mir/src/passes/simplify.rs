@@ -48,19 +48,11 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
     let mut old: Vec<Option<Block>> = std::mem::take(&mut f.blocks).into_iter().map(Some).collect();
     for &b in &order {
         let Some(mut blk) = old[b].take() else { continue };
-        let map = |t: &mut BlockId| {
+        blk.term.map_targets(|t| {
             if let Some(Some(nb)) = new_id.get(t.index()) {
                 *t = *nb;
             }
-        };
-        match &mut blk.term {
-            Terminator::Jump { target, .. } => map(target),
-            Terminator::Branch { then_block, else_block, .. } => {
-                map(then_block);
-                map(else_block);
-            }
-            _ => {}
-        }
+        });
         f.blocks.push(blk);
     }
 }
@@ -410,14 +402,7 @@ fn fold_constants(f: &mut Function) -> bool {
                     _ => None,
                 },
                 InstKind::IntCmp { op, a, b } => match (ci(a), ci(b)) {
-                    (Some(x), Some(y)) => Some(Const::Bool(match op {
-                        CmpOp::Eq => x == y,
-                        CmpOp::Ne => x != y,
-                        CmpOp::Lt => x < y,
-                        CmpOp::Le => x <= y,
-                        CmpOp::Gt => x > y,
-                        CmpOp::Ge => x >= y,
-                    })),
+                    (Some(x), Some(y)) => Some(Const::Bool(op.holds(x, y))),
                     _ => None,
                 },
                 InstKind::IntNeg(a) => ci(a).map(|x| Const::Int(x.wrapping_neg())),
