@@ -710,6 +710,19 @@ impl Terminator {
         }
     }
 
+    /// The values a terminator reads: its condition or returned value, and the arguments it
+    /// passes to successors.
+    pub fn operands(&self) -> Vec<ValueId> {
+        let mut out: Vec<ValueId> =
+            self.successors().iter().flat_map(|(_, a)| a.iter().copied()).collect();
+        match self {
+            Terminator::Branch { cond, .. } => out.push(*cond),
+            Terminator::Return(v) => out.push(*v),
+            Terminator::Jump { .. } | Terminator::Unreachable => {}
+        }
+        out
+    }
+
     /// Applies `f` to each successor block id in place (renumbering, retargeting edges).
     pub fn map_targets(&mut self, mut f: impl FnMut(&mut BlockId)) {
         match self {

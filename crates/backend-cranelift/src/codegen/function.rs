@@ -138,12 +138,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
                         inst.kind.operands().into_iter().for_each(&mut mark);
                     }
                 }
-                if let Terminator::Return(v) | Terminator::Branch { cond: v, .. } = b.term {
-                    mark(v);
-                }
-                for (_, args) in b.term.successors() {
-                    args.iter().copied().for_each(&mut mark);
-                }
+                b.term.operands().into_iter().for_each(&mut mark);
             }
             read
         });

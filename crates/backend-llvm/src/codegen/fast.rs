@@ -458,14 +458,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             return Err(CgError(format!("array_load index {index} is not an int")));
         };
         let ptr = self.index_addr(data, i, kind, size)?;
-        let ty = self.elem_type(kind, size);
-        let v = llvm14::load(&self.builder, ty, ptr, "arr.load")?;
-        if let Some(inst) = v.as_instruction_value() {
-            let align = if size == 1 { 1 } else { 8 };
-            inst.set_alignment(align).map_err(|e| CgError(format!("load alignment: {e}")))?;
-            self.m.set_tbaa(inst, Mem::Elem)?;
-        }
-        Ok(match v {
+        Ok(match self.load_elem_typed(ptr, kind, size, "arr.load")? {
             BasicValueEnum::FloatValue(x) => Val::F64(x),
             BasicValueEnum::IntValue(b) if size == 1 => Val::Bool(self.builder.build_int_compare(
                 IntPredicate::NE,
@@ -634,18 +627,30 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         Ok(llvm14::elem_gep(&self.builder, ty, base, index, "arr.elem")?)
     }
 
-    /// The payload of the typed element at `ptr` (an i64: the Int, the Float's bits, or the
-    /// Bool's 0/1).
-    fn load_elem(&self, ptr: PointerValue<'ctx>, kind: i64, size: i64) -> CgResult<IntValue<'ctx>> {
+    /// The typed element at `ptr` in its own type (double, i64 or i8), loaded with its
+    /// alignment and the `elem` alias tag.
+    fn load_elem_typed(
+        &self,
+        ptr: PointerValue<'ctx>,
+        kind: i64,
+        size: i64,
+        name: &str,
+    ) -> CgResult<BasicValueEnum<'ctx>> {
         let ty = self.elem_type(kind, size);
-        let v = llvm14::load(&self.builder, ty, ptr, "arr.elem.val")?;
+        let v = llvm14::load(&self.builder, ty, ptr, name)?;
         if let Some(inst) = v.as_instruction_value() {
             let align = if size == 1 { 1 } else { 8 };
             inst.set_alignment(align).map_err(|e| CgError(format!("load alignment: {e}")))?;
             self.m.set_tbaa(inst, Mem::Elem)?;
         }
+        Ok(v)
+    }
+
+    /// The payload of the typed element at `ptr` (an i64: the Int, the Float's bits, or the
+    /// Bool's 0/1).
+    fn load_elem(&self, ptr: PointerValue<'ctx>, kind: i64, size: i64) -> CgResult<IntValue<'ctx>> {
         let i64t = self.m.types.i64;
-        Ok(match v {
+        Ok(match self.load_elem_typed(ptr, kind, size, "arr.elem.val")? {
             BasicValueEnum::FloatValue(f) => {
                 self.builder.build_bit_cast(f, i64t, "")?.into_int_value()
             }

@@ -387,12 +387,7 @@ fn exit_params(f: &Function, cx: &Cx, preds: &[Vec<usize>]) -> Option<Vec<ExitPa
     for u in (0..n).filter(|&u| !in_loop[u] && idom[u].is_some()) {
         let blk = &f.blocks[u];
         let mut used: Vec<ValueId> = blk.insts.iter().flat_map(|i| i.kind.operands()).collect();
-        used.extend(blk.term.successors().iter().flat_map(|(_, a)| a.iter().copied()));
-        match &blk.term {
-            Terminator::Branch { cond, .. } => used.push(*cond),
-            Terminator::Return(v) => used.push(*v),
-            _ => {}
-        }
+        used.extend(blk.term.operands());
         for x in used.into_iter().filter(|&x| cx.defined_in_loop(x)) {
             // The outside block just below the loop on `u`'s dominator path.
             let mut root = u;

@@ -132,7 +132,7 @@ fn choose_sunk(
         for i in &blk.insts {
             used_outside.extend(i.kind.operands());
         }
-        used_outside.extend(term_operands(&blk.term));
+        used_outside.extend(blk.term.operands());
     }
     let mut needed: HashSet<ValueId> = term_uses.clone();
     let mut sunk = vec![false; insts.len()];
@@ -151,18 +151,6 @@ fn choose_sunk(
         }
     }
     sunk
-}
-
-/// The values a terminator reads.
-fn term_operands(term: &Terminator) -> Vec<ValueId> {
-    let mut out: Vec<ValueId> =
-        term.successors().iter().flat_map(|(_, a)| a.iter().copied()).collect();
-    match term {
-        Terminator::Branch { cond, .. } => out.push(*cond),
-        Terminator::Return(v) => out.push(*v),
-        _ => {}
-    }
-    out
 }
 
 /// Moves the `sunk` instructions of `b` to the start of `e` and puts copies with fresh
@@ -209,7 +197,7 @@ fn move_into_successors(
 fn null_in_region(f: &mut Function, subject: ValueId, site: SiteId, t: usize, t_region: &[bool]) {
     let used = f.blocks.iter().enumerate().filter(|(bi, _)| t_region[*bi]).any(|(_, blk)| {
         blk.insts.iter().any(|i| i.kind.operands().contains(&subject))
-            || term_operands(&blk.term).contains(&subject)
+            || blk.term.operands().contains(&subject)
     });
     if !used {
         return;

@@ -371,12 +371,7 @@ fn use_count(f: &Function) -> Vec<usize> {
     let mut uses = vec![0usize; f.values.len()];
     for b in &f.blocks {
         let mut all: Vec<ValueId> = b.insts.iter().flat_map(|i| i.kind.operands()).collect();
-        all.extend(b.term.successors().iter().flat_map(|(_, a)| a.iter().copied()));
-        match &b.term {
-            Terminator::Branch { cond, .. } => all.push(*cond),
-            Terminator::Return(v) => all.push(*v),
-            _ => {}
-        }
+        all.extend(b.term.operands());
         for v in all {
             if let Some(u) = uses.get_mut(v.index()) {
                 *u += 1;
