@@ -10,7 +10,7 @@ use super::modes::ModeRunner;
 use crate::chart::{self, BarChart};
 use crate::cli::{opt_level_flag, Baseline, BenchArgs};
 use crate::compile::{front_end, read_source};
-use crate::link::c_compiler;
+use crate::link::{c_compiler, find_on_path};
 use crate::tempdir::TempDir;
 use crate::{Ctx, Exit};
 use nyash_mir::pipeline::Passes;
@@ -373,15 +373,6 @@ fn timed_process(mut cmd: Command) -> Sample {
 fn first_line(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
-}
-
-/// The first executable file named `name` in a PATH directory.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
 }
 
 /// The progress line on stderr: rewritten in place on a terminal; otherwise one line per
