@@ -700,13 +700,31 @@ pub enum Terminator {
 
 impl Terminator {
     /// Successor blocks with the arguments passed to each.
-    pub fn successors(&self) -> Vec<(BlockId, &[ValueId])> {
+    pub fn successors(&self) -> Successors<'_> {
+        let none = (BlockId::new(0), &[][..]);
         match self {
-            Terminator::Jump { target, args } => vec![(*target, args.as_slice())],
-            Terminator::Branch { then_block, then_args, else_block, else_args, .. } => {
-                vec![(*then_block, then_args.as_slice()), (*else_block, else_args.as_slice())]
+            Terminator::Jump { target, args } => {
+                Successors { edges: [(*target, args.as_slice()), none], len: 1 }
             }
-            Terminator::Return(_) | Terminator::Unreachable => vec![],
+            Terminator::Branch { then_block, then_args, else_block, else_args, .. } => Successors {
+                edges: [(*then_block, then_args.as_slice()), (*else_block, else_args.as_slice())],
+                len: 2,
+            },
+            Terminator::Return(_) | Terminator::Unreachable => {
+                Successors { edges: [none, none], len: 0 }
+            }
+        }
+    }
+
+    /// Calls `f` on each value the terminator reads (as `operands`, without a vector).
+    pub fn for_each_operand(&self, mut f: impl FnMut(ValueId)) {
+        for (_, args) in self.successors() {
+            args.iter().copied().for_each(&mut f);
+        }
+        match self {
+            Terminator::Branch { cond, .. } => f(*cond),
+            Terminator::Return(v) => f(*v),
+            Terminator::Jump { .. } | Terminator::Unreachable => {}
         }
     }
 
@@ -736,17 +754,52 @@ impl Terminator {
     }
 }
 
+/// A terminator's successor edges, `(target, arguments)`, at most two: a slice held inline
+/// (the analyses ask for successors of every block again and again; a vector each time was
+/// a large part of the front end's allocations).
+#[derive(Clone, Copy, Debug)]
+pub struct Successors<'a> {
+    edges: [(BlockId, &'a [ValueId]); 2],
+    len: usize,
+}
+
+impl<'a> std::ops::Deref for Successors<'a> {
+    type Target = [(BlockId, &'a [ValueId])];
+    fn deref(&self) -> &Self::Target {
+        &self.edges[..self.len]
+    }
+}
+
+impl<'a> IntoIterator for Successors<'a> {
+    type Item = (BlockId, &'a [ValueId]);
+    type IntoIter = std::iter::Take<std::array::IntoIter<(BlockId, &'a [ValueId]), 2>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.edges.into_iter().take(self.len)
+    }
+}
+
 impl InstKind {
     /// Values this instruction reads.
     pub fn operands(&self) -> Vec<ValueId> {
+        let mut out = Vec::new();
+        self.for_each_operand(|v| out.push(v));
+        out
+    }
+
+    /// Calls `f` on each value this instruction reads, in `operands` order (without
+    /// allocating: the passes count and scan operands of every instruction many times).
+    pub fn for_each_operand(&self, mut f: impl FnMut(ValueId)) {
         use InstKind::*;
         match self {
-            Const(_) | FuncAddr(_) => vec![],
+            Const(_) | FuncAddr(_) => {}
             IntBin { a, b, .. }
             | FloatBin { a, b, .. }
             | IntCmp { a, b, .. }
             | FloatCmp { a, b, .. }
-            | Binary { a, b, .. } => vec![*a, *b],
+            | Binary { a, b, .. } => {
+                f(*a);
+                f(*b);
+            }
             IntNeg(a)
             | FloatNeg(a)
             | FloatUnary { a, .. }
@@ -759,19 +812,32 @@ impl InstKind {
             | Print(a)
             | Unary { a, .. }
             | Retain(a)
-            | Release(a) => vec![*a],
-            FromDyn { value, .. } => vec![*value],
-            FieldLoad { obj, .. } | FieldGet { obj, .. } => vec![*obj],
-            FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => vec![*obj, *value],
-            ArrayLoad { arr, index } => vec![*arr, *index],
-            Call { args, .. } | RtCall { args, .. } => args.clone(),
-            DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
-                let mut v = vec![*recv];
-                v.extend(args.iter().copied());
-                v
+            | Release(a)
+            | FromDyn { value: a, .. }
+            | FieldLoad { obj: a, .. }
+            | FieldGet { obj: a, .. } => f(*a),
+            FieldStore { obj, value, .. } | FieldSet { obj, value, .. } => {
+                f(*obj);
+                f(*value);
             }
-            InitRuntime { argc, argv } => vec![*argc, *argv],
-            Select { cond, a, b } => vec![*cond, *a, *b],
+            ArrayLoad { arr, index } => {
+                f(*arr);
+                f(*index);
+            }
+            Call { args, .. } | RtCall { args, .. } => args.iter().copied().for_each(f),
+            DynMethodCall { recv, args, .. } | MethodCall { recv, args, .. } => {
+                f(*recv);
+                args.iter().copied().for_each(f);
+            }
+            InitRuntime { argc, argv } => {
+                f(*argc);
+                f(*argv);
+            }
+            Select { cond, a, b } => {
+                f(*cond);
+                f(*a);
+                f(*b);
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! cannot fail, branch folding, and dead pure-instruction elimination. Valid on generic and
 //! legal MIR alike.
 
-use super::{replace_uses, resolve};
+use super::{replace_uses, resolve, ValueMap};
 use crate::ir::*;
 use std::collections::HashMap;
 
@@ -147,17 +147,19 @@ fn thread_jumps(f: &mut Function) -> bool {
 /// `isnull(todyn x)` for an Int, Float or Bool `x` is false, and `fromdyn.T(todyn x)` for a
 /// `T` `x` is `x` (boxing keeps the value; loop versioning leaves these behind).
 fn fold_boxing(f: &mut Function) -> bool {
-    let mut boxed: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut boxed: ValueMap<ValueId> = ValueMap::new(f);
+    let mut any_boxed = false;
     for b in &f.blocks {
         for i in &b.insts {
             if let (InstKind::ToDyn(x), Some(r)) = (&i.kind, i.result) {
                 if matches!(f.ty(*x), Type::Int | Type::Float | Type::Bool) {
                     boxed.insert(r, *x);
+                    any_boxed = true;
                 }
             }
         }
     }
-    if boxed.is_empty() {
+    if !any_boxed {
         return false;
     }
     let mut map: HashMap<ValueId, ValueId> = HashMap::new();
@@ -166,7 +168,7 @@ fn fold_boxing(f: &mut Function) -> bool {
         for k in 0..f.blocks[b].insts.len() {
             let inst = &f.blocks[b].insts[k];
             match (&inst.kind, inst.result) {
-                (InstKind::IsNull(v), Some(_)) if boxed.contains_key(v) => {
+                (InstKind::IsNull(v), Some(_)) if boxed.get(v).is_some() => {
                     f.blocks[b].insts[k].kind = InstKind::Const(Const::Bool(false));
                     changed = true;
                 }
@@ -201,8 +203,9 @@ fn incoming(f: &Function) -> Vec<Vec<(usize, usize)>> {
     inc
 }
 
-fn edge_args(f: &Function, pred: usize, slot: usize) -> Vec<ValueId> {
-    f.blocks[pred].term.successors().get(slot).map(|(_, a)| a.to_vec()).unwrap_or_default()
+/// The argument for parameter `param` on successor edge `slot` of block `pred`.
+fn edge_arg(f: &Function, pred: usize, slot: usize, param: usize) -> Option<ValueId> {
+    f.blocks[pred].term.successors().get(slot).and_then(|(_, a)| a.get(param).copied())
 }
 
 fn edge_args_mut(term: &mut Terminator, slot: usize) -> Option<&mut Vec<ValueId>> {
@@ -251,7 +254,7 @@ fn remove_trivial_params(f: &mut Function) -> bool {
                 let mut only: Option<ValueId> = None;
                 let mut trivial = !inc[bi].is_empty();
                 for &(pred, slot) in &inc[bi] {
-                    let Some(&a) = edge_args(f, pred, slot).get(pi) else {
+                    let Some(a) = edge_arg(f, pred, slot, pi) else {
                         trivial = false;
                         break;
                     };
@@ -293,16 +296,9 @@ fn use_counts(f: &Function) -> Vec<u32> {
     };
     for b in &f.blocks {
         for i in &b.insts {
-            i.kind.operands().into_iter().for_each(&mut bump);
+            i.kind.for_each_operand(&mut bump);
         }
-        match &b.term {
-            Terminator::Branch { cond, .. } => bump(*cond),
-            Terminator::Return(v) => bump(*v),
-            _ => {}
-        }
-        for (_, args) in b.term.successors() {
-            args.iter().copied().for_each(&mut bump);
-        }
+        b.term.for_each_operand(&mut bump);
     }
     uses
 }
@@ -353,7 +349,7 @@ pub(crate) fn remove_dead_code(f: &mut Function) -> bool {
             for (pi, &p) in f.blocks[bi].params.iter().enumerate() {
                 let self_uses = inc[bi]
                     .iter()
-                    .filter(|&&(pred, slot)| edge_args(f, pred, slot).get(pi) == Some(&p))
+                    .filter(|&&(pred, slot)| edge_arg(f, pred, slot, pi) == Some(p))
                     .count() as u32;
                 if uses.get(p.index()).copied().unwrap_or(0) == self_uses {
                     remove[bi][pi] = true;
@@ -374,7 +370,7 @@ pub(crate) fn remove_dead_code(f: &mut Function) -> bool {
 
 /// Folds integer/bool operations on constants that cannot fail, and branches on constants.
 fn fold_constants(f: &mut Function) -> bool {
-    let mut consts: HashMap<ValueId, Const> = HashMap::new();
+    let mut consts: ValueMap<Const> = ValueMap::new(f);
     let mut changed = false;
     for b in &mut f.blocks {
         for inst in &mut b.insts {

@@ -18,7 +18,7 @@ use crate::span::{SourceFile, Span};
 use crate::token::{Token, TokenKind};
 
 /// Maximum nesting of expressions and blocks before the parser gives up (guards the stack).
-const MAX_DEPTH: u32 = 256;
+pub(crate) const MAX_DEPTH: u32 = 256;
 /// Maximum number of errors reported in one run.
 const MAX_ERRORS: usize = 20;
 
@@ -31,27 +31,43 @@ pub(crate) type PResult<T> = Result<T, Fail>;
 /// caller's stack (2 MiB for test threads) would overflow before `MAX_DEPTH` is reached.
 const PARSE_STACK: usize = 64 << 20;
 
+/// Nesting the caller's own stack is trusted with: 32 levels are under 0.5 MiB even
+/// unoptimized. Real programs stay far below it, and a thread start (a fresh stack and, in
+/// glibc, a fresh malloc arena) costs more than parsing a whole small file.
+pub(crate) const SHALLOW_DEPTH: u32 = 32;
+
 /// Lexes and parses a whole file. Always returns a (possibly partial) program; the
 /// diagnostics are sorted by position and capped at 20.
 pub fn parse(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
-    // Run on a thread with a known stack so that the nesting guard, not the caller's stack
-    // size, is the limit. If no thread can be created, parse here instead.
+    // First on the caller's thread with a nesting cap it can afford. A parse that never
+    // reaches the cap is exactly the full parse (the cap is the only difference), so its
+    // result stands; one that reaches it is thrown away and redone below.
+    let (result, capped) = parse_here(file, SHALLOW_DEPTH);
+    if !capped {
+        return result;
+    }
+    // Deep nesting: parse on a thread with a known stack, so that the nesting guard, not the
+    // caller's stack size, is the limit. If no thread can be created, parse here instead.
+    let full = || parse_here(file, MAX_DEPTH).0;
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name("nyash-parse".into())
             .stack_size(PARSE_STACK)
-            .spawn_scoped(scope, || parse_here(file));
+            .spawn_scoped(scope, full);
         match spawned {
             // A panic in the parser is a bug; propagate it unchanged rather than hide it.
             Ok(handle) => {
                 handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload))
             }
-            Err(_) => parse_here(file),
+            Err(_) => full(),
         }
     })
 }
 
-fn parse_here(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
+/// Parses with nesting limited to `max_depth` levels; the flag is set when a cap below
+/// `MAX_DEPTH` was reached, and the result is then to be discarded (the caller redoes the
+/// parse with the real limit, which is the language's and reported as an error).
+pub(crate) fn parse_here(file: &SourceFile, max_depth: u32) -> ((Program, Vec<Diagnostic>), bool) {
     let (tokens, lex_diags) = lex(&file.text);
     // An unterminated string or comment swallows the rest of the file; any "found end of
     // file" the parser would add is a consequence, not a new problem.
@@ -62,17 +78,20 @@ fn parse_here(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
         diags: Vec::new(),
         prior_errors: lex_diags.len(),
         depth: 0,
+        max_depth,
+        too_deep_for_cap: false,
         expr_height: 0,
         nl_sig: true,
         aborted: false,
         quiet_at_eof: swallowed,
     };
     let program = p.parse_program();
+    let capped = p.too_deep_for_cap;
     let mut diags = lex_diags;
     diags.extend(p.diags);
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.truncate(MAX_ERRORS);
-    (program, diags)
+    ((program, diags), capped)
 }
 
 pub(crate) struct Parser {
@@ -82,6 +101,11 @@ pub(crate) struct Parser {
     /// Lexer errors already reported, counted toward the cap.
     prior_errors: usize,
     depth: u32,
+    /// The nesting limit of this run: `MAX_DEPTH`, or less for a first try on the caller's
+    /// stack (see `parse`).
+    max_depth: u32,
+    /// The run stopped at a `max_depth` below `MAX_DEPTH`: its result is to be discarded.
+    too_deep_for_cap: bool,
     /// Height of the expression tree most recently built (see `expr.rs`).
     expr_height: u32,
     /// Whether a line break ends the current construct: false inside `(…)` and `[…]`.
@@ -190,7 +214,13 @@ impl Parser {
         if self.aborted {
             return Err(Fail);
         }
-        if self.depth >= MAX_DEPTH {
+        if self.depth >= self.max_depth {
+            if self.max_depth < MAX_DEPTH {
+                // Not an error of the program, only of this try: stop quietly.
+                self.too_deep_for_cap = true;
+                self.abort();
+                return Err(Fail);
+            }
             let span = self.tok().span;
             self.report(Diagnostic::error("E0104", "nesting too deep", span));
             self.abort();

@@ -203,3 +203,27 @@ fn long_flat_inputs_are_fine() {
     run(&"\"".repeat(100_001));
     run(&"/*".repeat(100_000));
 }
+
+/// `parse` first tries the caller's stack with a lower nesting cap and redoes the parse on
+/// a big-stack thread when the cap is reached: around the cap, with and without errors
+/// before and after the deep part, its result must be the one full-depth parse gives.
+#[test]
+fn shallow_first_try_matches_the_full_parse() {
+    use crate::parser::{parse_here, MAX_DEPTH, SHALLOW_DEPTH};
+    let cap = SHALLOW_DEPTH as usize;
+    for depth in [cap - 3, cap - 2, cap - 1, cap, cap + 1, cap + 5, 2 * cap] {
+        let deep = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        let blocks = format!("{}{}", "if x { ".repeat(depth), "} ".repeat(depth));
+        for src in [
+            format!("x = {deep}\nprint(x)\n"),
+            format!("y = )\nx = {deep}\nz = (\n"),
+            format!("{blocks}\nw = ]\n"),
+            format!("x = {}\n", "[".repeat(depth)),
+        ] {
+            let file = SourceFile::new("depth.nyash", src.as_str());
+            let (full, capped) = parse_here(&file, MAX_DEPTH);
+            assert!(!capped, "the full parse is never capped");
+            assert_eq!(parse(&file), full, "depth {depth}: {src}");
+        }
+    }
+}
