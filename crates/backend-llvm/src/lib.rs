@@ -32,16 +32,29 @@ impl Backend for LlvmBackend {
         nyash_mir::pipeline::Passes { self_unroll: 3, ..Default::default() }
     }
 
+    /// Loads libLLVM (once per process; see `nyash-llvm-loader`): nothing in this crate may
+    /// call into LLVM before this succeeded, so every method below starts with it.
+    fn available(&self) -> Result<(), BackendError> {
+        nyash_llvm_loader::load().map_err(|e| {
+            BackendError::Unsupported(format!(
+                "the LLVM backend needs {}: {e}",
+                nyash_llvm_loader::LIBRARY
+            ))
+        })
+    }
+
     fn run(
         &self,
         module: &Module,
         opts: &Options,
         args: &[String],
     ) -> Result<RunOutcome, BackendError> {
+        self.available()?;
         orc::run(module, opts, args)
     }
 
     fn emit_object(&self, module: &Module, opts: &Options) -> Result<Object, BackendError> {
+        self.available()?;
         let start = Instant::now();
         let ctx = Context::create();
         let tm = aot::host_machine(opts.opt_level, Flavor::Aot)?;
@@ -58,6 +71,7 @@ impl Backend for LlvmBackend {
         opts: &Options,
         kind: EmitKind,
     ) -> Result<String, BackendError> {
+        self.available()?;
         let ctx = Context::create();
         let tm = aot::host_machine(opts.opt_level, Flavor::Aot)?;
         let lowered = aot::build(&ctx, module, opts, Flavor::Aot, &tm)?;

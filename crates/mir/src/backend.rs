@@ -86,6 +86,11 @@ pub trait Backend {
     fn passes(&self) -> crate::pipeline::Passes {
         crate::pipeline::Passes::default()
     }
+    /// Whether this backend can work in this process; `Err` says what is missing (the LLVM
+    /// backend loads its library here). Every other method fails the same way when it is not.
+    fn available(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
     /// Compile and run the module's entry in this process, with `args` as the program's
     /// argv (`args[0]` is the source file name). Returns the program's exit code.
     fn run(

@@ -8,7 +8,7 @@ use super::bench_report::{
 };
 use super::modes::ModeRunner;
 use crate::chart::{self, BarChart};
-use crate::cli::{opt_level_flag, Baseline, BenchArgs};
+use crate::cli::{opt_level_flag, Baseline, BenchArgs, Mode};
 use crate::compile::{front_end, read_source};
 use crate::link::{c_compiler, find_on_path};
 use crate::tempdir::TempDir;
@@ -38,9 +38,21 @@ pub(crate) fn bench(ctx: &Ctx, a: &BenchArgs) -> Result<i32, Exit> {
     } else {
         None
     };
+    // A mode whose backend cannot work here (no libLLVM) is reported as skipped, like a
+    // missing luajit, rather than failing every program.
+    let mut unavailable = Vec::new();
+    for &mode in &a.modes {
+        if let Some(why) = runner.unavailable(mode) {
+            let note = format!("{} skipped: {why}", mode.name());
+            eprintln!("note: {note}");
+            notes.push(note);
+            unavailable.push((mode, why));
+        }
+    }
     let bench = Bench {
         args: a,
         runner,
+        unavailable,
         scratch: scratch.path(),
         luajit,
         progress: Progress { tty: std::io::stderr().is_terminal() },
@@ -117,6 +129,8 @@ fn write_output(path: &Path, what: &str, write: impl FnOnce(&Path) -> Result<(),
 struct Bench<'a> {
     args: &'a BenchArgs,
     runner: ModeRunner<'a>,
+    /// Requested modes that cannot run here, and why.
+    unavailable: Vec<(Mode, String)>,
     scratch: &'a Path,
     luajit: Option<PathBuf>,
     progress: Progress,
@@ -180,6 +194,10 @@ impl Bench<'_> {
         let mut series: Vec<Series<'_>> = Vec::new();
         for &mode in &self.args.modes {
             let what = format!("{label}: {}", mode.name());
+            if let Some((_, why)) = self.unavailable.iter().find(|(m, _)| *m == mode) {
+                series.push(Series::skipped(what, mode.name(), Kind::Mode, why.clone()));
+                continue;
+            }
             series.push(Series::new(what, mode.name(), Kind::Mode, move || {
                 let r = self.runner.run(mode, file, &[]);
                 Sample {
@@ -211,7 +229,7 @@ impl Bench<'_> {
         };
         let source = file.with_extension(baseline.extension());
         if !source.is_file() {
-            return done(Verdict::Skipped(format!("no {}", source.display())), Vec::new());
+            return Series::skipped(what, name, Kind::Baseline, format!("no {}", source.display()));
         }
         match baseline {
             Baseline::C => {
@@ -229,7 +247,7 @@ impl Bench<'_> {
             }
             Baseline::Luajit => {
                 let Some(luajit) = &self.luajit else {
-                    return done(Verdict::Skipped("luajit not found".into()), Vec::new());
+                    return Series::skipped(what, name, Kind::Baseline, "luajit not found".into());
                 };
                 Series::new(what, name, Kind::Baseline, move || {
                     let mut cmd = Command::new(luajit);
@@ -298,6 +316,14 @@ impl<'s> Series<'s> {
             finished: false,
             once: Box::new(once),
         }
+    }
+
+    /// A series that never runs, and says why.
+    fn skipped(what: String, name: &str, kind: Kind, why: String) -> Self {
+        let mut s = Series::new(what, name, kind, Sample::none);
+        s.result.verdict = Verdict::Skipped(why);
+        s.finished = true;
+        s
     }
 
     /// Takes in one run's outcome: a failure ends the series; the stdout becomes the

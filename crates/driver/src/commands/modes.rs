@@ -75,6 +75,13 @@ impl<'a> ModeRunner<'a> {
         Ok(ModeRunner { ctx, exe, scratch })
     }
 
+    /// Why `mode` cannot run on this machine (its backend's `available` error, e.g. no
+    /// libLLVM), or `None`. Checked here, once per backend, so that `compare` and `bench`
+    /// can report the mode as unavailable instead of as a failing run.
+    pub fn unavailable(&self, mode: Mode) -> Option<String> {
+        mode.backend().backend().available().err().map(|e| e.to_string())
+    }
+
     /// The global flags a child needs to reproduce this invocation's settings.
     fn child_command(&self, backend: BackendKind, timings_file: &Path) -> Command {
         let mut cmd = Command::new(&self.exe);
