@@ -933,13 +933,17 @@ impl Function {
     /// Immediate dominators (Cooper–Harvey–Kennedy). `None` for blocks unreachable from the
     /// entry; the entry is its own dominator.
     pub fn dominators(&self) -> Vec<Option<usize>> {
+        self.dominators_with(&self.predecessors())
+    }
+
+    /// `dominators`, given `preds = self.predecessors()` (for callers that need both).
+    pub fn dominators_with(&self, preds: &[Vec<usize>]) -> Vec<Option<usize>> {
         let n = self.blocks.len();
         let rpo = self.reverse_post_order();
         let mut rpo_num = vec![usize::MAX; n];
         for (i, &b) in rpo.iter().enumerate() {
             rpo_num[b] = i;
         }
-        let preds = self.predecessors();
         let mut idom: Vec<Option<usize>> = vec![None; n];
         idom[0] = Some(0);
         let mut changed = true;
@@ -979,9 +983,19 @@ impl Function {
     /// The natural loops, one per header (the union of its back edges' loops), in block
     /// order of their headers. Only blocks reachable from the entry take part.
     pub fn natural_loops(&self) -> Vec<NaturalLoop> {
-        let n = self.blocks.len();
-        let idom = self.dominators();
         let preds = self.predecessors();
+        let idom = self.dominators_with(&preds);
+        self.natural_loops_with(&preds, &idom)
+    }
+
+    /// `natural_loops`, given `preds = self.predecessors()` and `idom = self.dominators()`
+    /// (for callers that need those too).
+    pub fn natural_loops_with(
+        &self,
+        preds: &[Vec<usize>],
+        idom: &[Option<usize>],
+    ) -> Vec<NaturalLoop> {
+        let n = self.blocks.len();
         let dominates = |a: usize, mut b: usize| loop {
             if a == b {
                 return true;

@@ -4,8 +4,8 @@ use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
     eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
     reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks,
-    select_tiny_branches, simplify, sink_null_guards, specialize, typed_array_allocations,
-    unbox_block_params, version_bounds_checks,
+    select_tiny_branches, simplify_memo, sink_null_guards, specialize, typed_array_allocations,
+    unbox_block_params, version_bounds_checks, SimplifyMemo,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -108,11 +108,13 @@ pub fn compile_with(
     if check {
         verify_module(&m, Stage::Generic).map_err(|e| ice("after lowering", e))?;
     }
+    // Passes leave most functions unchanged; this lets `simplify` skip those it already did.
+    let mut memo = SimplifyMemo::default();
     // Dropping dead code first keeps its stale values out of type inference.
     for f in &mut m.funcs {
         remove_unreachable_blocks(f);
     }
-    simplify(&mut m);
+    simplify_memo(&mut m, &mut memo);
     if passes.specialize {
         // Clones functions per call-site signature, leaving every type inferred.
         specialize(&mut m);
@@ -124,7 +126,7 @@ pub fn compile_with(
     }
     legalize(&mut m);
     typed_array_allocations(&mut m);
-    simplify(&mut m);
+    simplify_memo(&mut m, &mut memo);
     if check {
         verify_module(&m, Stage::Legal).map_err(|e| ice("after legalization", e))?;
     }
@@ -137,21 +139,21 @@ pub fn compile_with(
     }
     if passes.inline {
         inline(&mut m, passes.self_unroll);
-        simplify(&mut m);
+        simplify_memo(&mut m, &mut memo);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after inlining", e))?;
         }
     }
     if passes.forward {
         forward_fields(&mut m);
-        simplify(&mut m);
+        simplify_memo(&mut m, &mut memo);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after field forwarding", e))?;
         }
     }
     if passes.sink_guards {
         sink_null_guards(&mut m);
-        simplify(&mut m);
+        simplify_memo(&mut m, &mut memo);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after null-guard sinking", e))?;
         }
@@ -159,9 +161,9 @@ pub fn compile_with(
     // After field forwarding, which makes the Boxed loop parameters this unboxes.
     unbox_block_params(&mut m);
     // Drops the `todyn`s that no longer feed anything, which would keep arms from converting.
-    simplify(&mut m);
+    simplify_memo(&mut m, &mut memo);
     select_tiny_branches(&mut m);
-    simplify(&mut m);
+    simplify_memo(&mut m, &mut memo);
     if check {
         verify_module(&m, Stage::Legal)
             .map_err(|e| ice("after parameter unboxing and if-conversion", e))?;

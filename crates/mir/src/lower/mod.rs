@@ -26,6 +26,27 @@ use crate::RtFn;
 use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes the one `u64` source position keying `ModuleCx::site_ids`: a multiply spreads it
+/// (positions are not adversarial, and this runs for nearly every instruction lowered).
+#[derive(Default)]
+struct PosHasher(u64);
+
+impl Hasher for PosHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn finish(&self) -> u64 {
+        // hashbrown takes its tag from the top bits and the bucket from the low ones.
+        self.0 ^ (self.0 >> 29)
+    }
+}
 
 pub(crate) use ssa::FuncBuilder;
 
@@ -90,7 +111,11 @@ pub(crate) struct ModuleCx<'a> {
     pub strings: Vec<String>,
     string_ids: HashMap<String, StrId>,
     pub sites: Vec<Site>,
-    site_ids: HashMap<Site, SiteId>,
+    /// The first site at each source position (`line << 32 | col`); lookups hash no strings.
+    site_ids: HashMap<u64, SiteId, BuildHasherDefault<PosHasher>>,
+    /// By site: the next site at the same position (another function's, as inlined code
+    /// keeps the callee's name), forming one short chain per position.
+    site_next: Vec<Option<SiteId>>,
     pub symbols: Vec<String>,
     symbol_ids: HashMap<String, SymId>,
     pub diags: Vec<Diagnostic>,
@@ -131,13 +156,29 @@ impl<'a> ModuleCx<'a> {
     /// The (deduplicated) site for byte offset `pos` inside source function `func`.
     pub fn site(&mut self, pos: u32, func: &str) -> SiteId {
         let (line, col) = self.file.line_col(pos);
-        let site = Site { line, col, func: func.to_string() };
-        if let Some(id) = self.site_ids.get(&site) {
-            return *id;
-        }
         let id = SiteId::new(self.sites.len());
-        self.sites.push(site.clone());
-        self.site_ids.insert(site, id);
+        let key = (u64::from(line) << 32) | u64::from(col);
+        let mut link = match self.site_ids.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(id);
+                None
+            }
+        };
+        while let Some(s) = link {
+            if self.sites[s.index()].func == func {
+                return s;
+            }
+            if self.site_next[s.index()].is_none() {
+                self.site_next[s.index()] = Some(id);
+            }
+            link = self.site_next[s.index()];
+            if link == Some(id) {
+                break;
+            }
+        }
+        self.sites.push(Site { line, col, func: func.to_string() });
+        self.site_next.push(None);
         id
     }
 
@@ -216,7 +257,8 @@ pub fn lower_program_with_warnings(
         strings: Vec::new(),
         string_ids: HashMap::new(),
         sites: Vec::new(),
-        site_ids: HashMap::new(),
+        site_ids: HashMap::default(),
+        site_next: Vec::new(),
         symbols: Vec::new(),
         symbol_ids: HashMap::new(),
         diags: Vec::new(),

@@ -96,6 +96,13 @@ struct Plan {
     exits: Vec<ExitParams>,
 }
 
+/// The CFG facts of a function as it is between two versionings.
+struct Cfg<'a> {
+    preds: &'a [Vec<usize>],
+    idom: &'a [Option<usize>],
+    loops: &'a [NaturalLoop],
+}
+
 /// An exit block, the loop values it gets parameters for, and its dominator subtree.
 type ExitParams = (usize, Vec<ValueId>, Vec<usize>);
 
@@ -115,11 +122,15 @@ fn version_function(m: &mut Module, f: &mut Function) -> bool {
     let mut done: HashSet<usize> = HashSet::new();
     let mut changed = false;
     for _ in 0..MAX_VERSIONED {
-        let loops = f.natural_loops();
+        // Computed afresh after every versioning, which changes the CFG.
+        let preds = f.predecessors();
+        let idom = f.dominators_with(&preds);
+        let loops = f.natural_loops_with(&preds, &idom);
+        let cfg = Cfg { preds: &preds, idom: &idom, loops: &loops };
         let mut plan = None;
         for l in &loops {
             if done.insert(l.header) {
-                plan = analyze(m, f, l, &loops);
+                plan = analyze(m, f, l, &cfg);
                 if plan.is_some() {
                     break;
                 }
@@ -244,7 +255,8 @@ fn compact_elem(m: &Module, f: &Function, recv: ValueId) -> Option<Type> {
 }
 
 /// The plan for versioning loop `l`, if it has the shape handled (see the module docs).
-fn analyze(m: &Module, f: &Function, l: &NaturalLoop, loops: &[NaturalLoop]) -> Option<Plan> {
+fn analyze(m: &Module, f: &Function, l: &NaturalLoop, cfg: &Cfg) -> Option<Plan> {
+    let loops = cfg.loops;
     let h = l.header;
     let p = l.preheader?;
     let in_loop = &l.body;
@@ -311,7 +323,7 @@ fn analyze(m: &Module, f: &Function, l: &NaturalLoop, loops: &[NaturalLoop]) -> 
     let iv_index = f.blocks[h].params.iter().position(|&q| q == iv)?;
     let lim = cx.invariant(lim, 0)?;
     // Every back edge passes `iv + c`, 1 <= c <= MAX_STEP.
-    let preds = f.predecessors();
+    let preds = cfg.preds;
     for &q in preds[h].iter().filter(|&&q| in_loop[q]) {
         for (t, args) in f.blocks[q].term.successors() {
             if t.index() != h {
@@ -363,7 +375,7 @@ fn analyze(m: &Module, f: &Function, l: &NaturalLoop, loops: &[NaturalLoop]) -> 
     if gets.is_empty() {
         return None;
     }
-    let exits = exit_params(f, &cx, &preds)?;
+    let exits = exit_params(f, &cx, preds, cfg.idom)?;
     Some(Plan {
         header: h,
         body,
@@ -379,16 +391,24 @@ fn analyze(m: &Module, f: &Function, l: &NaturalLoop, loops: &[NaturalLoop]) -> 
 
 /// The exit blocks that need parameters for values of the loop used after it, or `None` when
 /// some use is not below a dedicated exit (an exit whose predecessors are all in the loop).
-fn exit_params(f: &Function, cx: &Cx, preds: &[Vec<usize>]) -> Option<Vec<ExitParams>> {
+fn exit_params(
+    f: &Function,
+    cx: &Cx,
+    preds: &[Vec<usize>],
+    idom: &[Option<usize>],
+) -> Option<Vec<ExitParams>> {
     let n = f.blocks.len();
-    let idom = f.dominators();
     let in_loop = cx.in_loop;
     let mut needs: Vec<(usize, Vec<ValueId>)> = Vec::new();
+    let mut used: Vec<ValueId> = Vec::new();
     for u in (0..n).filter(|&u| !in_loop[u] && idom[u].is_some()) {
         let blk = &f.blocks[u];
-        let mut used: Vec<ValueId> = blk.insts.iter().flat_map(|i| i.kind.operands()).collect();
-        used.extend(blk.term.operands());
-        for x in used.into_iter().filter(|&x| cx.defined_in_loop(x)) {
+        used.clear();
+        for i in &blk.insts {
+            i.kind.for_each_operand(|x| used.push(x));
+        }
+        blk.term.for_each_operand(|x| used.push(x));
+        for &x in used.iter().filter(|&&x| cx.defined_in_loop(x)) {
             // The outside block just below the loop on `u`'s dominator path.
             let mut root = u;
             loop {

@@ -26,7 +26,7 @@ use super::replace_uses_in_block;
 use super::simplify::is_pure;
 use crate::array_views::ArrayOp;
 use crate::ir::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// At most this many instructions are copied into the null side of one guard: the copy only
 /// pays when it exposes a backend pattern, so bound the code it may add.
@@ -59,8 +59,8 @@ fn sink_function(m: &Module, f: &mut Function) {
     }
     // Sinking moves instructions but never changes the CFG, so the dominator tree and the
     // predecessors stay valid throughout.
-    let idom = f.dominators();
     let preds = f.predecessors();
+    let idom = f.dominators_with(&preds);
     let mut children = vec![Vec::new(); n];
     for (b, d) in idom.iter().enumerate().skip(1) {
         if let Some(p) = *d {
@@ -99,7 +99,7 @@ fn sink_function(m: &Module, f: &mut Function) {
             continue;
         }
         let (t_region, e_region) = (region(t), region(e));
-        let term_uses: HashSet<ValueId> =
+        let term_uses: Vec<ValueId> =
             then_args.iter().chain(else_args.iter()).copied().chain([*cond]).collect();
         let sunk = choose_sunk(f, b, &term_uses, &t_region, &e_region);
         if sunk.iter().filter(|&&s| s).count() > MAX_SUNK {
@@ -118,33 +118,44 @@ fn sink_function(m: &Module, f: &mut Function) {
 fn choose_sunk(
     f: &Function,
     b: usize,
-    term_uses: &HashSet<ValueId>,
+    term_uses: &[ValueId],
     t_region: &[bool],
     e_region: &[bool],
 ) -> Vec<bool> {
     let insts = &f.blocks[b].insts;
+    // Sets of values as flags by value index (cheaper than hashing every operand).
+    let nv = f.values.len();
+    let mark = |set: &mut Vec<bool>, v: ValueId| {
+        if let Some(x) = set.get_mut(v.index()) {
+            *x = true;
+        }
+    };
+    let has = |set: &[bool], v: ValueId| set.get(v.index()).copied().unwrap_or(false);
     // Values some block outside both regions uses (`b` itself is outside both).
-    let mut used_outside: HashSet<ValueId> = HashSet::new();
+    let mut used_outside = vec![false; nv];
     for (bi, blk) in f.blocks.iter().enumerate() {
         if bi == b || t_region[bi] || e_region[bi] {
             continue;
         }
         for i in &blk.insts {
-            used_outside.extend(i.kind.operands());
+            i.kind.for_each_operand(|v| mark(&mut used_outside, v));
         }
-        used_outside.extend(blk.term.operands());
+        blk.term.for_each_operand(|v| mark(&mut used_outside, v));
     }
-    let mut needed: HashSet<ValueId> = term_uses.clone();
+    let mut needed = vec![false; nv];
+    for &v in term_uses {
+        mark(&mut needed, v);
+    }
     let mut sunk = vec![false; insts.len()];
     let mut impure_kept_after = false;
     for (k, inst) in insts.iter().enumerate().rev() {
         let pure = is_pure(&inst.kind);
         let stays = match inst.result {
-            Some(r) => needed.contains(&r) || used_outside.contains(&r),
+            Some(r) => has(&needed, r) || has(&used_outside, r),
             None => false,
         } || (!pure && impure_kept_after);
         if stays {
-            needed.extend(inst.kind.operands());
+            inst.kind.for_each_operand(|v| mark(&mut needed, v));
             impure_kept_after |= !pure;
         } else {
             sunk[k] = true;

@@ -32,7 +32,7 @@ pub use infer::{binary_result, infer_types, unary_result};
 pub use inline::inline;
 pub use legalize::legalize;
 pub use select::select_tiny_branches;
-pub use simplify::{remove_unreachable_blocks, simplify};
+pub use simplify::{remove_unreachable_blocks, simplify, simplify_memo, SimplifyMemo};
 pub use specialize::specialize;
 pub use strength_reduce::reduce_induction_variables;
 pub use tail_rec::eliminate_tail_recursion;
@@ -93,14 +93,35 @@ pub(crate) fn resolve(map: &HashMap<ValueId, ValueId>, mut v: ValueId) -> ValueI
 /// Replaces every use (operands, block arguments, branch conditions, returns) of the keys of
 /// `map` by their (transitively resolved) values.
 pub(crate) fn replace_uses(f: &mut Function, map: &HashMap<ValueId, ValueId>) {
+    if map.is_empty() {
+        return;
+    }
+    // Resolved once per key into a table indexed by value: every operand is then one load
+    // instead of a hash lookup (there are far more operands than replaced values).
+    let mut dense: Vec<ValueId> = (0..f.values.len()).map(ValueId::new).collect();
+    for &k in map.keys() {
+        if let Some(d) = dense.get_mut(k.index()) {
+            *d = resolve(map, k);
+        }
+    }
+    let r = |v: &mut ValueId| {
+        *v = match dense.get(v.index()) {
+            Some(&d) => d,
+            None => resolve(map, *v),
+        }
+    };
     for b in &mut f.blocks {
-        replace_uses_in_block(b, map);
+        replace_in_block(b, r);
     }
 }
 
 /// `replace_uses` for one block.
 pub(crate) fn replace_uses_in_block(b: &mut Block, map: &HashMap<ValueId, ValueId>) {
-    let r = |v: &mut ValueId| *v = resolve(map, *v);
+    replace_in_block(b, |v: &mut ValueId| *v = resolve(map, *v));
+}
+
+/// Applies `r` to every use in `b`.
+fn replace_in_block(b: &mut Block, r: impl Fn(&mut ValueId) + Copy) {
     for inst in &mut b.insts {
         for_each_operand_mut(&mut inst.kind, r);
     }

@@ -14,32 +14,62 @@ pub fn simplify(m: &mut Module) {
     }
 }
 
+/// The bodies `simplify` last left at a fixpoint, by function index. The pipeline simplifies
+/// after every pass, and most passes leave most functions alone: a function whose body
+/// (blocks and value types, all that simplification reads) equals the one recorded for it is
+/// skipped, since another run would change nothing. The comparison is exact; a function whose
+/// index now names another body, or whose body changed, is simply simplified again.
+#[derive(Default)]
+pub struct SimplifyMemo(Vec<Option<(Vec<Block>, Vec<ValueData>)>>);
+
+/// `simplify`, skipping the functions `memo` knows to be simplified already and recording
+/// the ones it simplifies. Gives the same module as `simplify`.
+pub fn simplify_memo(m: &mut Module, memo: &mut SimplifyMemo) {
+    memo.0.resize(m.funcs.len().max(memo.0.len()), None);
+    for (f, done) in m.funcs.iter_mut().zip(&mut memo.0) {
+        if done.as_ref().is_some_and(|(blocks, values)| *blocks == f.blocks && *values == f.values)
+        {
+            continue;
+        }
+        // Only a fixpoint is recorded: a run that gave up may have more to do.
+        *done = simplify_rounds(f).map(|_| (f.blocks.clone(), f.values.clone()));
+    }
+}
+
 /// `simplify` for one function.
 pub(crate) fn simplify_function(f: &mut Function) {
+    simplify_rounds(f);
+}
+
+/// `simplify_function`, returning how many rounds changed the function (`Some(0)`: it was
+/// left as it was), or `None` if it gave up before reaching a fixpoint.
+fn simplify_rounds(f: &mut Function) -> Option<usize> {
     // Each round strictly shrinks the function or stops; the bound is a safety net.
-    for _ in 0..64 {
-        remove_unreachable_blocks(f);
+    for round in 0..64 {
+        let reordered = remove_unreachable_blocks(f);
         let mut changed = remove_trivial_params(f);
         changed |= fold_boxing(f);
         changed |= fold_constants(f);
         changed |= thread_jumps(f);
         changed |= remove_dead_code(f);
         if !changed {
-            break;
+            // A round that only reorders blocks leaves what the next round would keep.
+            return Some(round + usize::from(reordered));
         }
     }
+    None
 }
 
 /// Drops blocks that cannot be reached from the entry and renumbers the rest in reverse
-/// postorder (so printed MIR reads top to bottom).
-pub fn remove_unreachable_blocks(f: &mut Function) {
+/// postorder (so printed MIR reads top to bottom). Returns whether anything changed.
+pub fn remove_unreachable_blocks(f: &mut Function) -> bool {
     let n = f.blocks.len();
     if n == 0 {
-        return;
+        return false;
     }
     let order = f.reverse_post_order();
     if order.len() == n && order.iter().enumerate().all(|(i, &b)| i == b) {
-        return;
+        return false;
     }
     let mut new_id = vec![None; n];
     for (i, &b) in order.iter().enumerate() {
@@ -55,6 +85,7 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
         });
         f.blocks.push(blk);
     }
+    true
 }
 
 /// Edges into an empty block that only jumps on (no params, no instructions) go straight to
@@ -190,17 +221,48 @@ fn fold_boxing(f: &mut Function) -> bool {
     changed
 }
 
-/// Predecessor edges of every block: (pred block, which successor slot of its terminator).
-fn incoming(f: &Function) -> Vec<Vec<(usize, usize)>> {
-    let mut inc = vec![Vec::new(); f.blocks.len()];
-    for (bi, b) in f.blocks.iter().enumerate() {
-        for (k, (t, _)) in b.term.successors().iter().enumerate() {
-            if let Some(v) = inc.get_mut(t.index()) {
-                v.push((bi, k));
+/// Predecessor edges of every block, in one flat list: the edges into block `b` are
+/// `edges[start[b]..start[b + 1]]`, each (pred block, which successor slot of its terminator),
+/// in block then slot order.
+struct Incoming {
+    start: Vec<usize>,
+    edges: Vec<(usize, usize)>,
+}
+
+impl Incoming {
+    fn new(f: &Function) -> Self {
+        let n = f.blocks.len();
+        let mut start = vec![0usize; n + 1];
+        for b in &f.blocks {
+            for (t, _) in b.term.successors() {
+                if t.index() < n {
+                    start[t.index() + 1] += 1;
+                }
             }
         }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut edges = vec![(0, 0); start[n]];
+        // `start[t]` serves as block t's fill cursor, ending at the old `start[t + 1]`.
+        for (bi, b) in f.blocks.iter().enumerate() {
+            for (k, (t, _)) in b.term.successors().iter().enumerate() {
+                if t.index() < n {
+                    edges[start[t.index()]] = (bi, k);
+                    start[t.index()] += 1;
+                }
+            }
+        }
+        for i in (1..=n).rev() {
+            start[i] = start[i - 1];
+        }
+        start[0] = 0;
+        Incoming { start, edges }
     }
-    inc
+
+    fn of(&self, b: usize) -> &[(usize, usize)] {
+        &self.edges[self.start[b]..self.start[b + 1]]
+    }
 }
 
 /// The argument for parameter `param` on successor edge `slot` of block `pred`.
@@ -217,13 +279,15 @@ fn edge_args_mut(term: &mut Terminator, slot: usize) -> Option<&mut Vec<ValueId>
     }
 }
 
-/// Removes params (and their arguments) for which `remove[block][index]` is set.
-fn drop_params(f: &mut Function, remove: &[Vec<bool>]) {
-    let inc = incoming(f);
-    for (bi, mask) in remove.iter().enumerate() {
-        if !mask.iter().any(|&x| x) {
+/// Removes the block params `remove` (indexed by value) marks, and their arguments. `inc`
+/// must describe `f`'s edges (dropping params does not change them).
+fn drop_params(f: &mut Function, inc: &Incoming, remove: &[bool]) {
+    let marked = |p: &ValueId| remove.get(p.index()).copied().unwrap_or(false);
+    for bi in 0..f.blocks.len() {
+        if !f.blocks[bi].params.iter().any(marked) {
             continue;
         }
+        let mask: Vec<bool> = f.blocks[bi].params.iter().map(marked).collect();
         let keep = |v: &mut Vec<ValueId>| {
             let mut i = 0;
             v.retain(|_| {
@@ -233,7 +297,7 @@ fn drop_params(f: &mut Function, remove: &[Vec<bool>]) {
             });
         };
         keep(&mut f.blocks[bi].params);
-        for &(p, slot) in &inc[bi] {
+        for &(p, slot) in inc.of(bi) {
             if let Some(args) = edge_args_mut(&mut f.blocks[p].term, slot) {
                 keep(args);
             }
@@ -243,17 +307,20 @@ fn drop_params(f: &mut Function, remove: &[Vec<bool>]) {
 
 /// A parameter whose incoming arguments are all one value `v` (or itself) is replaced by `v`.
 fn remove_trivial_params(f: &mut Function) -> bool {
+    if f.blocks.iter().skip(1).all(|b| b.params.is_empty()) {
+        return false;
+    }
+    // Neither dropping params nor replacing uses changes the edges.
+    let inc = Incoming::new(f);
+    let mut remove = vec![false; f.values.len()];
     let mut any = false;
     loop {
-        let inc = incoming(f);
         let mut map: HashMap<ValueId, ValueId> = HashMap::new();
-        let mut remove: Vec<Vec<bool>> =
-            f.blocks.iter().map(|b| vec![false; b.params.len()]).collect();
         for bi in 1..f.blocks.len() {
             for (pi, &p) in f.blocks[bi].params.iter().enumerate() {
                 let mut only: Option<ValueId> = None;
-                let mut trivial = !inc[bi].is_empty();
-                for &(pred, slot) in &inc[bi] {
+                let mut trivial = !inc.of(bi).is_empty();
+                for &(pred, slot) in inc.of(bi) {
                     let Some(a) = edge_arg(f, pred, slot, pi) else {
                         trivial = false;
                         break;
@@ -273,7 +340,9 @@ fn remove_trivial_params(f: &mut Function) -> bool {
                 }
                 if let (true, Some(v)) = (trivial, only) {
                     map.insert(p, v);
-                    remove[bi][pi] = true;
+                    if let Some(r) = remove.get_mut(p.index()) {
+                        *r = true;
+                    }
                 }
             }
         }
@@ -281,7 +350,8 @@ fn remove_trivial_params(f: &mut Function) -> bool {
             return any;
         }
         any = true;
-        drop_params(f, &remove);
+        // Marks left from earlier rounds name params already gone, so they match nothing.
+        drop_params(f, &inc, &remove);
         replace_uses(f, &map);
     }
 }
@@ -326,46 +396,100 @@ pub(crate) fn is_pure(k: &InstKind) -> bool {
     }
 }
 
+/// How a value is defined, as far as dead-code removal cares.
+#[derive(Clone, Copy)]
+enum Def {
+    /// Anything that is never removed: an impure instruction, an entry-block param.
+    Kept,
+    /// A pure instruction: (block, index).
+    Pure(usize, usize),
+    /// A param of a non-entry block: (block, position, uses as its own argument on edges
+    /// into that block).
+    Param(usize, usize, u32),
+}
+
 /// Deletes unused pure instructions and block parameters used only by themselves.
+///
+/// Removing something only lowers the use counts of what it used, and what is removable
+/// stays removable as counts fall (a param's uses as its own argument go only with the
+/// param), so every order of removals ends in the same function: this removes with a
+/// worklist, decrementing counts, rather than recounting until nothing changes.
 pub(crate) fn remove_dead_code(f: &mut Function) -> bool {
-    let mut any = false;
-    loop {
-        let uses = use_counts(f);
-        let mut changed = false;
-        for b in &mut f.blocks {
-            let before = b.insts.len();
-            b.insts.retain(|i| match i.result {
-                Some(r) => !(is_pure(&i.kind) && uses.get(r.index()).copied().unwrap_or(0) == 0),
-                None => true,
-            });
-            changed |= b.insts.len() != before;
-        }
-        // Params whose only uses are as their own argument on edges into their block.
-        let inc = incoming(f);
-        let mut remove: Vec<Vec<bool>> =
-            f.blocks.iter().map(|b| vec![false; b.params.len()]).collect();
-        let mut drop_any = false;
-        for bi in 1..f.blocks.len() {
-            for (pi, &p) in f.blocks[bi].params.iter().enumerate() {
-                let self_uses = inc[bi]
-                    .iter()
-                    .filter(|&&(pred, slot)| edge_arg(f, pred, slot, pi) == Some(p))
-                    .count() as u32;
-                if uses.get(p.index()).copied().unwrap_or(0) == self_uses {
-                    remove[bi][pi] = true;
-                    drop_any = true;
+    let nv = f.values.len();
+    let mut uses = use_counts(f);
+    let mut def = vec![Def::Kept; nv];
+    for (bi, b) in f.blocks.iter().enumerate() {
+        for (ii, i) in b.insts.iter().enumerate() {
+            if let Some(r) = i.result {
+                if is_pure(&i.kind) && r.index() < nv {
+                    def[r.index()] = Def::Pure(bi, ii);
                 }
             }
         }
-        if drop_any {
-            drop_params(f, &remove);
-            changed = true;
-        }
-        if !changed {
-            return any;
-        }
-        any = true;
     }
+    let has_params = f.blocks.iter().skip(1).any(|b| !b.params.is_empty());
+    let inc = if has_params { Some(Incoming::new(f)) } else { None };
+    if let Some(inc) = &inc {
+        for bi in 1..f.blocks.len() {
+            for (pi, &p) in f.blocks[bi].params.iter().enumerate() {
+                let self_uses = inc
+                    .of(bi)
+                    .iter()
+                    .filter(|&&(pred, slot)| edge_arg(f, pred, slot, pi) == Some(p))
+                    .count() as u32;
+                if p.index() < nv {
+                    def[p.index()] = Def::Param(bi, pi, self_uses);
+                }
+            }
+        }
+    }
+    let dead = |uses: &[u32], v: usize| match def[v] {
+        Def::Kept => false,
+        Def::Pure(..) => uses[v] == 0,
+        Def::Param(_, _, self_uses) => uses[v] == self_uses,
+    };
+    let mut removed = vec![false; nv];
+    let mut work: Vec<usize> = (0..nv).filter(|&v| dead(&uses, v)).collect();
+    if work.is_empty() {
+        return false;
+    }
+    let release = |uses: &mut Vec<u32>, work: &mut Vec<usize>, o: ValueId| {
+        if let Some(u) = uses.get_mut(o.index()) {
+            *u = u.saturating_sub(1);
+            if dead(uses, o.index()) {
+                work.push(o.index());
+            }
+        }
+    };
+    while let Some(v) = work.pop() {
+        if removed[v] {
+            continue;
+        }
+        removed[v] = true;
+        match def[v] {
+            Def::Pure(bi, ii) => {
+                f.blocks[bi].insts[ii].kind.for_each_operand(|o| release(&mut uses, &mut work, o));
+            }
+            Def::Param(bi, pi, _) => {
+                if let Some(inc) = &inc {
+                    for &(pred, slot) in inc.of(bi) {
+                        match edge_arg(f, pred, slot, pi) {
+                            Some(a) if a.index() != v => release(&mut uses, &mut work, a),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Def::Kept => {}
+        }
+    }
+    for b in &mut f.blocks {
+        b.insts.retain(|i| !matches!(i.result, Some(r) if removed.get(r.index()) == Some(&true)));
+    }
+    if let Some(inc) = &inc {
+        drop_params(f, inc, &removed);
+    }
+    true
 }
 
 /// Folds integer/bool operations on constants that cannot fail, and branches on constants.

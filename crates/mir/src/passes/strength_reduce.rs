@@ -51,7 +51,9 @@ fn reduce_function(f: &mut Function) -> bool {
     if !f.blocks.iter().any(has_mul) {
         return false;
     }
-    let mut loops = f.natural_loops();
+    let preds = f.predecessors();
+    let idom = f.dominators_with(&preds);
+    let mut loops = f.natural_loops_with(&preds, &idom);
     if loops.is_empty() {
         return false;
     }
@@ -60,7 +62,7 @@ fn reduce_function(f: &mut Function) -> bool {
     // Facts about the function as it was: what a loop adds (parameters and instructions at
     // the ends of blocks) is missing, so later loops see those values as neither invariant
     // nor derived, which only means they are not reduced.
-    let facts = Facts::new(f);
+    let facts = Facts::new(f, preds, idom);
     let mut changed = false;
     // Every replacement, applied once at the end (the facts describe the function as it was).
     let mut rename: HashMap<ValueId, ValueId> = HashMap::new();
@@ -105,7 +107,7 @@ impl Facts {
 }
 
 impl Facts {
-    fn new(f: &Function) -> Facts {
+    fn new(f: &Function, preds: Vec<Vec<usize>>, idom: Vec<Option<usize>>) -> Facts {
         let (defs, def_block) = value_defs(f);
         let mut consts = ValueMap::new(f);
         for inst in f.blocks.iter().flat_map(|b| &b.insts) {
@@ -113,14 +115,7 @@ impl Facts {
                 consts.insert(r, *n);
             }
         }
-        Facts {
-            defs,
-            def_block,
-            consts,
-            preds: f.predecessors(),
-            uses: use_count(f),
-            idom: f.dominators(),
-        }
+        Facts { defs, def_block, consts, preds, uses: use_count(f), idom }
     }
 }
 
@@ -369,14 +364,16 @@ fn add_edge_arg(term: &mut Terminator, target: usize, arg: ValueId) {
 /// How often each value is used (operands, conditions, returns, block arguments).
 fn use_count(f: &Function) -> Vec<usize> {
     let mut uses = vec![0usize; f.values.len()];
-    for b in &f.blocks {
-        let mut all: Vec<ValueId> = b.insts.iter().flat_map(|i| i.kind.operands()).collect();
-        all.extend(b.term.operands());
-        for v in all {
-            if let Some(u) = uses.get_mut(v.index()) {
-                *u += 1;
-            }
+    let mut bump = |v: ValueId| {
+        if let Some(u) = uses.get_mut(v.index()) {
+            *u += 1;
         }
+    };
+    for b in &f.blocks {
+        for i in &b.insts {
+            i.kind.for_each_operand(&mut bump);
+        }
+        b.term.for_each_operand(&mut bump);
     }
     uses
 }
