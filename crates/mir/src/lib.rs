@@ -8,6 +8,7 @@ pub mod lower;
 pub mod passes;
 pub mod pipeline;
 pub mod print;
+pub mod ranges;
 pub mod runtime_abi;
 pub mod verify;
 

@@ -3,7 +3,7 @@
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
     eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
-    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks,
+    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks, rotate_loops,
     select_tiny_branches, simplify_memo, sink_null_guards, specialize, typed_array_allocations,
     unbox_block_params, version_bounds_checks, SimplifyMemo,
 };
@@ -19,7 +19,7 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 /// → null-guard sinking → simplify → verify (legal) → block-parameter unboxing → simplify →
 /// if-conversion → simplify → verify (legal) → bounds-check loop versioning → simplify →
 /// verify (legal) → strength reduction of derived induction variables → simplify → verify
-/// (legal) → dead-function elimination → verify (legal).
+/// (legal) → loop rotation → verify (legal) → dead-function elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///
@@ -58,6 +58,9 @@ pub struct Passes {
     /// Turn `iv * m + b` in a counted loop into an induction variable of its own
     /// (`passes::reduce_induction_variables`): for backends without loop optimizations.
     pub strength_reduce: bool,
+    /// Test a loop's exit condition at the end of each iteration instead of at the top
+    /// (`passes::rotate_loops`): for backends without loop optimizations.
+    pub rotate: bool,
     /// Drop functions no call or registered callback reaches (`passes::remove_dead_functions`).
     pub dead_funcs: bool,
 }
@@ -73,6 +76,7 @@ impl Default for Passes {
             sink_guards: true,
             bounds_version: true,
             strength_reduce: false,
+            rotate: false,
             dead_funcs: true,
         }
     }
@@ -91,6 +95,7 @@ impl Passes {
             sink_guards: false,
             bounds_version: false,
             strength_reduce: false,
+            rotate: false,
             dead_funcs: false,
         }
     }
@@ -181,6 +186,15 @@ pub fn compile_with(
         let changed = reduce_induction_variables(&mut m);
         if changed && check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after strength reduction", e))?;
+        }
+    }
+    if passes.rotate {
+        // After every loop pass: they expect the test at the top of the loop (a header
+        // branching to the exit), and this leaves the header as a guard outside the loop.
+        // Simplifies the functions it changes.
+        let changed = rotate_loops(&mut m);
+        if changed && check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after loop rotation", e))?;
         }
     }
     if passes.dead_funcs {

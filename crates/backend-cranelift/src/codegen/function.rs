@@ -13,6 +13,7 @@ use cranelift_codegen::ir::condcodes::CondCode;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
+use nyash_mir::ranges::NonNegative;
 use nyash_mir::{
     array_views, ArrayViews, BackendError, BlockId, Const, Function, InstKind, Module as MirModule,
     Repr, RtFn, Terminator, ValueId,
@@ -75,6 +76,9 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     /// Per MIR value: whether an instruction other than `FromDyn` (or a terminator) reads
     /// it, i.e. whether the tag word of a Boxed value matters; computed on first need.
     tag_readers: Option<Vec<bool>>,
+    /// Which Int values are non-negative where they are read (`nyash_mir::ranges`), for
+    /// division by constants; computed on first need.
+    nonneg: Option<NonNegative>,
 }
 
 /// Builds the CLIF body of MIR function `index` into `clif` (whose signature is already set).
@@ -111,6 +115,7 @@ pub(super) fn lower_function<M: Module>(
         loop_depth: loop_depths(func),
         runs_once,
         tag_readers: None,
+        nonneg: None,
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
@@ -149,6 +154,12 @@ impl<M: Module> FnLowering<'_, '_, M> {
     /// every loop of a function that runs once): then inline fast paths cannot pay for
     /// themselves, and the plain runtime call (which every fast path falls back to, so the
     /// behaviour is the same) keeps the function small and quick to compile.
+    /// Whether Int value `v`, read in the block being lowered, is known to be `>= 0`.
+    pub(super) fn non_negative_here(&mut self, v: ValueId) -> bool {
+        let func = self.func;
+        self.nonneg.get_or_insert_with(|| NonNegative::new(func)).at(v, self.current)
+    }
+
     pub(super) fn runs_once_here(&self) -> bool {
         self.runs_once && self.loop_depth.get(self.current.index()).is_some_and(|&d| d == 0)
     }

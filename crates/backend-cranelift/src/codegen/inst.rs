@@ -3,6 +3,7 @@
 //! slots (plain loads/stores at `nyash_mir::layout` offsets) and function addresses. Inline
 //! retain/release and ArrayBox fast paths live in `fast.rs`, dynamic operators in `fast_ops.rs`.
 
+use super::divide;
 use super::function::{CVal, FnLowering, TRAP_NORETURN};
 use super::runtime::abi_types;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -28,8 +29,21 @@ impl<M: Module> FnLowering<'_, '_, M> {
                     Some(Const::Int(n)) => Some(*n),
                     _ => None,
                 };
-                let (a, b) = (self.one(*a)?, self.one(*b)?);
-                CVal::One(self.int_bin(*op, a, b, known_b, site)?)
+                // A non-negative dividend and a positive constant divisor: no sign fix-ups.
+                let plan = match (op, known_b) {
+                    (IntOp::Div | IntOp::Rem, Some(d)) => divide::plan(d).map(|p| (d, p)),
+                    _ => None,
+                };
+                match plan {
+                    Some((d, p)) if self.non_negative_here(*a) => {
+                        let a = self.one(*a)?;
+                        CVal::One(divide::emit(&mut self.b, a, d, p, *op == IntOp::Rem))
+                    }
+                    _ => {
+                        let (a, b) = (self.one(*a)?, self.one(*b)?);
+                        CVal::One(self.int_bin(*op, a, b, known_b, site)?)
+                    }
+                }
             }
             InstKind::FloatBin { op, a, b } => {
                 let known_b = match self.consts.get(b) {

@@ -8,6 +8,7 @@
 
 mod annotate;
 mod data;
+mod divide;
 mod fast;
 mod fast_ops;
 mod function;
