@@ -260,12 +260,12 @@ impl NonNegative {
         let Some((op, a, b)) = self.cmps.get(cond.index()).copied().flatten() else {
             return Fact::default();
         };
-        let op = if taken { op } else { negate(op) };
+        let op = if taken { op } else { op.negated() };
         // Put `x` on the left.
         let (op, y) = if a == x {
             (op, b)
         } else if b == x {
-            (swap(op), a)
+            (op.swapped(), a)
         } else {
             return Fact::default();
         };
@@ -279,28 +279,5 @@ impl NonNegative {
             CmpOp::Eq => self.fact(y),
             CmpOp::Ne => Fact::default(),
         }
-    }
-}
-
-/// The comparison that holds when `op` does not.
-fn negate(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Eq => CmpOp::Ne,
-        CmpOp::Ne => CmpOp::Eq,
-        CmpOp::Lt => CmpOp::Ge,
-        CmpOp::Le => CmpOp::Gt,
-        CmpOp::Gt => CmpOp::Le,
-        CmpOp::Ge => CmpOp::Lt,
-    }
-}
-
-/// `op` with its operands exchanged: `a op b` iff `b swap(op) a`.
-fn swap(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        CmpOp::Eq | CmpOp::Ne => op,
     }
 }

@@ -220,7 +220,7 @@ fn trip_bound(f: &Function, sites: &[Site]) -> Option<TripBound> {
     // `p op k` with `p` a parameter and `k` a constant.
     let (p, op, k) = match (consts.get(&a), consts.get(&b)) {
         (None, Some(&k)) => (a, op, k),
-        (Some(&k), None) => (b, swap(op), k),
+        (Some(&k), None) => (b, op.swapped(), k),
         _ => return None,
     };
     let param = f.params.iter().position(|&q| q == p)?;
@@ -234,7 +234,7 @@ fn trip_bound(f: &Function, sites: &[Site]) -> Option<TripBound> {
         _ => return None,
     };
     // What holds for `p` on the way to a tail call: `p >= lo` or `p <= hi`.
-    let op = if taken { op } else { negate(op)? };
+    let op = if taken { op } else { op.negated() };
     let (falls, limit) = match op {
         CmpOp::Ge => (true, k),
         CmpOp::Gt => (true, k.checked_add(1)?),
@@ -289,29 +289,6 @@ fn int_constants(f: &Function) -> std::collections::HashMap<ValueId, i64> {
             _ => None,
         })
         .collect()
-}
-
-/// `k op p` as `p op' k`.
-fn swap(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        other => other,
-    }
-}
-
-/// The comparison true exactly when `op` is false (for Int, a total order).
-fn negate(op: CmpOp) -> Option<CmpOp> {
-    Some(match op {
-        CmpOp::Lt => CmpOp::Ge,
-        CmpOp::Le => CmpOp::Gt,
-        CmpOp::Gt => CmpOp::Le,
-        CmpOp::Ge => CmpOp::Lt,
-        CmpOp::Eq => CmpOp::Ne,
-        CmpOp::Ne => CmpOp::Eq,
-    })
 }
 
 /// Whether any of `targets` is reachable from block `from` (itself included).
