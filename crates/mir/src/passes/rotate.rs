@@ -45,22 +45,28 @@ fn rotate_function(f: &mut Function) -> bool {
     // A rotated loop's new header `B` has latches ending in branches, which are never rotated,
     // and every header is tried once: this ends after at most one round per block.
     loop {
-        let mut progress = false;
+        let mut stale = false;
         for l in f.natural_loops() {
             if tried.get(l.header).copied().unwrap_or(true) {
                 continue;
             }
             tried[l.header] = true;
+            let blocks = f.blocks.len();
             if let Some(g) = rotate(f, &l) {
                 *f = g;
-                tried.resize(f.blocks.len(), true);
-                progress = true;
                 changed = true;
-                // Block sets of the other loops may have changed (forwarding blocks).
-                break;
+                // Without new blocks the other loops keep their blocks: rotation only adds
+                // latch -> exit edges next to the paths latch -> h -> exit, so what reaches a
+                // latch of another loop is unchanged, and their headers and latches are not
+                // touched. Forwarding blocks are new members, so the loops are found again.
+                if f.blocks.len() != blocks {
+                    tried.resize(f.blocks.len(), true);
+                    stale = true;
+                    break;
+                }
             }
         }
-        if !progress {
+        if !stale {
             return changed;
         }
     }
@@ -195,8 +201,11 @@ fn rotate(f: &Function, l: &NaturalLoop) -> Option<Function> {
             continue;
         }
         let blk = &g.blocks[b];
-        let mut uses = blk.insts.iter().flat_map(|i| i.kind.operands()).chain(blk.term.operands());
-        if !uses.any(|v| is_live.contains(&v)) {
+        let mut uses_live = false;
+        let mut note = |v: ValueId| uses_live |= is_live.contains(&v);
+        blk.insts.iter().for_each(|i| i.kind.for_each_operand(&mut note));
+        blk.term.for_each_operand(&mut note);
+        if !uses_live {
             continue;
         }
         let (_, fresh) = entries.iter().find(|(x, _)| dominates(*x, b))?;
