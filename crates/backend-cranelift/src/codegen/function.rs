@@ -150,16 +150,16 @@ impl<M: Module> FnLowering<'_, '_, M> {
         readers.get(v.index()).copied().unwrap_or(true)
     }
 
-    /// Whether the instruction being lowered runs at most once per program run (outside
-    /// every loop of a function that runs once): then inline fast paths cannot pay for
-    /// themselves, and the plain runtime call (which every fast path falls back to, so the
-    /// behaviour is the same) keeps the function small and quick to compile.
     /// Whether Int value `v`, read in the block being lowered, is known to be `>= 0`.
     pub(super) fn non_negative_here(&mut self, v: ValueId) -> bool {
         let func = self.func;
         self.nonneg.get_or_insert_with(|| NonNegative::new(func)).at(v, self.current)
     }
 
+    /// Whether the instruction being lowered runs at most once per program run (outside
+    /// every loop of a function that runs once): then inline fast paths cannot pay for
+    /// themselves, and the plain runtime call (which every fast path falls back to, so the
+    /// behaviour is the same) keeps the function small and quick to compile.
     pub(super) fn runs_once_here(&self) -> bool {
         self.runs_once && self.loop_depth.get(self.current.index()).is_some_and(|&d| d == 0)
     }

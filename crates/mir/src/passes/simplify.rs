@@ -357,7 +357,7 @@ fn remove_trivial_params(f: &mut Function) -> bool {
 }
 
 /// How often each value is used (operands, conditions, returns, block arguments).
-fn use_counts(f: &Function) -> Vec<u32> {
+pub(crate) fn use_counts(f: &Function) -> Vec<u32> {
     let mut uses = vec![0u32; f.values.len()];
     let mut bump = |v: ValueId| {
         if let Some(u) = uses.get_mut(v.index()) {

@@ -87,7 +87,7 @@ struct Facts {
     def_block: ValueMap<usize>,
     consts: ValueMap<i64>,
     preds: Vec<Vec<usize>>,
-    uses: Vec<usize>,
+    uses: Vec<u32>,
     idom: Vec<Option<usize>>,
 }
 
@@ -115,7 +115,7 @@ impl Facts {
                 consts.insert(r, *n);
             }
         }
-        Facts { defs, def_block, consts, preds, uses: use_count(f), idom }
+        Facts { defs, def_block, consts, preds, uses: super::simplify::use_counts(f), idom }
     }
 }
 
@@ -239,7 +239,8 @@ fn reduce_loop(
         for inst in &f.blocks[bi].insts {
             let Some(t) = inst.result else { continue };
             let Some((k, m)) = scaled(t) else { continue };
-            let only_in_sums = covered.iter().filter(|&&c| c == t).count() == uses[t.index()];
+            let only_in_sums =
+                covered.iter().filter(|&&c| c == t).count() == uses[t.index()] as usize;
             if !only_in_sums {
                 found.push(Derived { t, iv_index: k, m, b: None });
             }
@@ -359,21 +360,4 @@ fn add_edge_arg(term: &mut Terminator, target: usize, arg: ValueId) {
         }
         _ => {}
     }
-}
-
-/// How often each value is used (operands, conditions, returns, block arguments).
-fn use_count(f: &Function) -> Vec<usize> {
-    let mut uses = vec![0usize; f.values.len()];
-    let mut bump = |v: ValueId| {
-        if let Some(u) = uses.get_mut(v.index()) {
-            *u += 1;
-        }
-    };
-    for b in &f.blocks {
-        for i in &b.insts {
-            i.kind.for_each_operand(&mut bump);
-        }
-        b.term.for_each_operand(&mut bump);
-    }
-    uses
 }
