@@ -36,6 +36,7 @@ impl Backend for CraneliftBackend {
             self_unroll: 4,
             strength_reduce: true,
             rotate: true,
+            borrow: true,
             ..Default::default()
         }
     }

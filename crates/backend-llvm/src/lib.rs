@@ -29,7 +29,7 @@ impl Backend for LlvmBackend {
     /// MIR loop form measured 7x slower on `fib`), but it does gain from the self-recursion
     /// being inlined three levels deep instead of one.
     fn passes(&self) -> nyash_mir::pipeline::Passes {
-        nyash_mir::pipeline::Passes { self_unroll: 3, ..Default::default() }
+        nyash_mir::pipeline::Passes { self_unroll: 3, borrow: true, ..Default::default() }
     }
 
     /// Loads libLLVM (once per process; see `nyash-llvm-loader`): nothing in this crate may

@@ -2,7 +2,7 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
+    borrow_array_elements, eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
     reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks, rotate_loops,
     select_tiny_branches, simplify_memo, sink_null_guards, specialize, typed_array_allocations,
     unbox_block_params, version_bounds_checks, SimplifyMemo,
@@ -19,7 +19,7 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 /// → null-guard sinking → simplify → verify (legal) → block-parameter unboxing → simplify →
 /// if-conversion → simplify → verify (legal) → bounds-check loop versioning → simplify →
 /// verify (legal) → strength reduction of derived induction variables → simplify → verify
-/// (legal) → loop rotation → verify (legal) → dead-function elimination → verify (legal).
+/// (legal) → loop rotation → verify (legal) → element borrowing → verify (legal) → dead-function elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///
@@ -61,6 +61,11 @@ pub struct Passes {
     /// Test a loop's exit condition at the end of each iteration instead of at the top
     /// (`passes::rotate_loops`): for backends without loop optimizations.
     pub rotate: bool,
+    /// Move the release of an array element read in a window where nothing can change an
+    /// array next to its `get`, as a pair backends lower as a plain load
+    /// (`passes::borrow_array_elements`). The VM runs the pair literally, so it leaves this
+    /// off and stays an independent check of it.
+    pub borrow: bool,
     /// Drop functions no call or registered callback reaches (`passes::remove_dead_functions`).
     pub dead_funcs: bool,
 }
@@ -77,6 +82,7 @@ impl Default for Passes {
             bounds_version: true,
             strength_reduce: false,
             rotate: false,
+            borrow: false,
             dead_funcs: true,
         }
     }
@@ -96,6 +102,7 @@ impl Passes {
             bounds_version: false,
             strength_reduce: false,
             rotate: false,
+            borrow: false,
             dead_funcs: false,
         }
     }
@@ -195,6 +202,13 @@ pub fn compile_with(
         let changed = rotate_loops(&mut m);
         if changed && check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after loop rotation", e))?;
+        }
+    }
+    if passes.borrow {
+        // After every pass that moves instructions: backends recognize the adjacent pairs.
+        let changed = borrow_array_elements(&mut m);
+        if changed && check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after element borrowing", e))?;
         }
     }
     if passes.dead_funcs {

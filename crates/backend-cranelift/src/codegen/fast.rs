@@ -20,7 +20,9 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, types, InstBuilder, InstructionData, MemFlagsData, Opcode};
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
-use nyash_mir::{layout, tag, ArrayOp, BackendError, BlockId, RtFn, SiteId, SymId, Type, ValueId};
+use nyash_mir::{
+    layout, tag, ArrayOp, BackendError, BlockId, Inst, InstKind, RtFn, SiteId, SymId, Type, ValueId,
+};
 
 /// Offsets as CLIF immediates (all small constants).
 const RC: i32 = layout::REFCOUNT_OFFSET as i32;
@@ -101,6 +103,37 @@ impl<M: Module> FnLowering<'_, '_, M> {
         method: SymId,
         args: &[ValueId],
         site: SiteId,
+    ) -> Result<Option<CVal>, BackendError> {
+        self.array_fast_path_with(recv, method, args, site, false)
+    }
+
+    /// A borrowed element: `v = a.get(i)` right before `Release(v)`
+    /// (`nyash_mir::passes::is_borrowed_get`). The pair never changes a count, so the fast
+    /// path reads the element without a retain and the release is not emitted; only the
+    /// runtime call's owned result is released. `false`: no fast path here, so the caller
+    /// lowers both instructions as they are.
+    pub(super) fn lower_borrowed_get(&mut self, inst: &Inst) -> Result<bool, BackendError> {
+        let InstKind::DynMethodCall { recv, method, args } = &inst.kind else { return Ok(false) };
+        if self.runs_once_here() {
+            return Ok(false);
+        }
+        match self.array_fast_path_with(*recv, *method, args, inst.site, true)? {
+            Some(v) => {
+                self.define(inst.result, v)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `array_fast_path`; `borrow`: the result is borrowed (see `lower_borrowed_get`).
+    fn array_fast_path_with(
+        &mut self,
+        recv: ValueId,
+        method: SymId,
+        args: &[ValueId],
+        site: SiteId,
+        borrow: bool,
     ) -> Result<Option<CVal>, BackendError> {
         let Type::Array(sites) = self.func.ty(recv) else { return Ok(None) };
         let elem = self.mir.array_elem(sites);
@@ -288,7 +321,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
                     if op == ArrayOp::Get {
                         let (et, ep) = element(self);
                         // Method results are owned: take a reference for the caller.
-                        if counted {
+                        if counted && !borrow {
                             self.inline_rc(RtFn::Retain, et, ep, false)?;
                         }
                         (et, ep)
@@ -339,6 +372,9 @@ impl<M: Module> FnLowering<'_, '_, M> {
         let CVal::Two(st, sp) = self.dyn_method_call(recv, method.0, args, site)? else {
             return Err(self.err("nyrt_call_method must return a Boxed value"));
         };
+        if borrow {
+            self.call_rt(RtFn::Release, vec![st, sp], SiteId(0))?;
+        }
         if view.is_some() {
             // With a view, the only ways here are a non-Int index and a `set` out of range
             // of a live array of the right kind: runtime errors, which never return. Saying

@@ -13,6 +13,7 @@ use cranelift_codegen::ir::condcodes::CondCode;
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, TrapCode};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
+use nyash_mir::passes::is_borrowed_get;
 use nyash_mir::ranges::NonNegative;
 use nyash_mir::{
     array_views, ArrayViews, BackendError, BlockId, Const, Function, InstKind, Module as MirModule,
@@ -229,10 +230,23 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 && !self.views.take_growing.contains_key(&bid)
                 && guarded_get::fusable_guard(mir, func, bid, &mut dominance);
             let plain = if fused { insts.len() - 2 } else { insts.len() };
-            for inst in &insts[..plain] {
+            let mut k = 0;
+            while k < plain {
+                let inst = &insts[k];
                 let mark = self.mark();
+                // A borrowed element (`get` + `Release` of it) is one load: no counting.
+                if k + 1 < plain
+                    && is_borrowed_get(mir, func, insts, k)
+                    && self.lower_borrowed_get(inst)?
+                {
+                    self.annotate(mark, || annotate::inst_text(mir, inst));
+                    self.annotate(mark, || annotate::inst_text(mir, &insts[k + 1]));
+                    k += 2;
+                    continue;
+                }
                 self.lower_inst(inst)?;
                 self.annotate(mark, || annotate::inst_text(mir, inst));
+                k += 1;
             }
             if fused {
                 let get = &insts[plain];

@@ -24,7 +24,9 @@ use inkwell::basic_block::BasicBlock;
 use inkwell::types::BasicTypeEnum;
 use inkwell::values::{BasicValue, BasicValueEnum, IntValue, PointerValue};
 use inkwell::IntPredicate;
-use nyash_mir::{layout, tag, ArrayOp, BlockId, RtFn, SiteId, SymId, Type, ValueId};
+use nyash_mir::{
+    layout, tag, ArrayOp, BlockId, Inst, InstKind, RtFn, SiteId, SymId, Type, ValueId,
+};
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     pub(super) fn new_block(&self, name: &str) -> BasicBlock<'ctx> {
@@ -167,6 +169,38 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         args: &[ValueId],
         site: SiteId,
         name: &str,
+    ) -> CgResult<Option<Val<'ctx>>> {
+        self.array_fast_path_with(recv, method, args, site, name, false)
+    }
+
+    /// A borrowed element: `v = a.get(i)` right before `Release(v)`
+    /// (`nyash_mir::passes::is_borrowed_get`). The pair never changes a count, so the fast
+    /// path reads the element without a retain and the release is not emitted; only the
+    /// runtime call's owned result is released. `false`: no fast path here, so the caller
+    /// lowers both instructions as they are.
+    pub(super) fn lower_borrowed_get(&mut self, inst: &Inst) -> CgResult<bool> {
+        let InstKind::DynMethodCall { recv, method, args } = &inst.kind else { return Ok(false) };
+        let name = inst.result.map(super::function::value_name).unwrap_or_default();
+        match self.array_fast_path_with(*recv, *method, args, inst.site, &name, true)? {
+            Some(v) => {
+                if let Some(r) = inst.result {
+                    self.def(r, v)?;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `array_fast_path`; `borrow`: the result is borrowed (see `lower_borrowed_get`).
+    fn array_fast_path_with(
+        &mut self,
+        recv: ValueId,
+        method: SymId,
+        args: &[ValueId],
+        site: SiteId,
+        name: &str,
+        borrow: bool,
     ) -> CgResult<Option<Val<'ctx>>> {
         let Type::Array(sites) = self.f.ty(recv) else { return Ok(None) };
         let elem = self.m.mir.array_elem(sites);
@@ -346,7 +380,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                     let ep = self.load_from(pay_w, Mem::Elem, "arr.old.pay")?;
                     if op == ArrayOp::Get {
                         // Method results are owned: take a reference for the caller.
-                        if counted {
+                        if counted && !borrow {
                             self.inline_rc(RtFn::Retain, et, ep, false)?;
                         }
                         (et, ep)
@@ -396,6 +430,9 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         let Val::Boxed(st, sp) = self.dyn_method_call(recv, method.0, args, site, name)? else {
             return Err(CgError("nyrt_call_method must return a Boxed value".into()));
         };
+        if borrow {
+            self.m.rt_call(&self.builder, RtFn::Release, &[Val::Boxed(st, sp)], SiteId(0), "")?;
+        }
         let slow_end = self.current_insert_block()?;
         if view.is_some() {
             // With a view, the only ways here are a non-Int index and a `set` out of range

@@ -7,6 +7,7 @@ use inkwell::builder::Builder;
 use inkwell::types::StructType;
 use inkwell::values::IntValue;
 use inkwell::values::{BasicValue, FunctionValue, PhiValue, PointerValue};
+use nyash_mir::passes::is_borrowed_get;
 use nyash_mir::{
     array_views, ArrayViews, BlockId, FuncId, Function, InstKind, Repr, Terminator, ValueId,
 };
@@ -269,8 +270,17 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         self.builder.position_at_end(self.blocks[b.index()]);
         let block = self.f.block(b);
         self.current = b;
-        for inst in &block.insts {
-            self.lower_inst(inst)?;
+        let mut k = 0;
+        while k < block.insts.len() {
+            // A borrowed element (`get` + `Release` of it) is one load: no counting.
+            if is_borrowed_get(self.m.mir, self.f, &block.insts, k)
+                && self.lower_borrowed_get(&block.insts[k])?
+            {
+                k += 2;
+                continue;
+            }
+            self.lower_inst(&block.insts[k])?;
+            k += 1;
         }
         self.take_array_views(b)?;
         self.lower_terminator(&block.term)

@@ -2,6 +2,7 @@
 //! simplification, inlining, dead-function elimination, and the small helpers they share.
 
 mod array_kinds;
+mod borrow;
 mod bounds_version;
 mod builtin_types;
 mod dead_funcs;
@@ -24,6 +25,7 @@ mod tail_rec;
 mod unbox_params;
 
 pub use array_kinds::typed_array_allocations;
+pub use borrow::{borrow_array_elements, is_borrowed_get};
 pub use bounds_version::version_bounds_checks;
 pub use builtin_types::builtin_result;
 pub use dead_funcs::remove_dead_functions;

@@ -80,7 +80,8 @@ fn quiet_rt(f: RtFn) -> bool {
     )
 }
 
-fn is_quiet(i: &Inst) -> bool {
+/// Rule A's test (also used by `borrow`).
+pub(super) fn is_quiet(i: &Inst) -> bool {
     use InstKind::*;
     match &i.kind {
         Const(_)
