@@ -29,7 +29,7 @@
 
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Which ArrayBox method a `DynMethodCall` on an Array receiver is, if the backends inline it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,15 +58,15 @@ impl ArrayOp {
 pub struct ArrayViews {
     /// Per block: the arrays (receiver, kind) whose view to take at the end of the block,
     /// just before its terminator (the block is a loop preheader).
-    pub take: HashMap<BlockId, Vec<(ValueId, i64)>>,
+    pub take: FxHashMap<BlockId, Vec<(ValueId, i64)>>,
     /// Per (block, receiver): the preheader whose view the accesses in the block use.
-    pub uses: HashMap<(BlockId, ValueId), BlockId>,
+    pub uses: FxHashMap<(BlockId, ValueId), BlockId>,
     /// Per block: the arrays (receiver, kind) whose growing view to set up at the end of the
     /// block (a loop preheader).
-    pub take_growing: HashMap<BlockId, Vec<(ValueId, i64)>>,
+    pub take_growing: FxHashMap<BlockId, Vec<(ValueId, i64)>>,
     /// Per (block, receiver): the preheader whose growing view the accesses in the block use
     /// (pushes always; `get`/`set`/`length` where no fixed view serves them).
-    pub growing_uses: HashMap<(BlockId, ValueId), BlockId>,
+    pub growing_uses: FxHashMap<(BlockId, ValueId), BlockId>,
 }
 
 impl ArrayViews {
@@ -107,7 +107,7 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
         return views;
     }
     // The unboxed type each `ToDyn` result was made from.
-    let boxed_from: HashMap<ValueId, Type> = f
+    let boxed_from: FxHashMap<ValueId, Type> = f
         .blocks
         .iter()
         .flat_map(|b| &b.insts)
@@ -186,8 +186,8 @@ pub fn array_views(m: &Module, f: &Function) -> ArrayViews {
 fn loop_summary(
     m: &Module,
     f: &Function,
-    boxed_from: &HashMap<ValueId, Type>,
-    defs: &HashMap<ValueId, usize>,
+    boxed_from: &FxHashMap<ValueId, Type>,
+    defs: &FxHashMap<ValueId, usize>,
     body: &[bool],
 ) -> (bool, Option<ValueId>) {
     let mut clean = true;
@@ -216,7 +216,7 @@ fn loop_summary(
 fn fitting_push(
     m: &Module,
     f: &Function,
-    boxed_from: &HashMap<ValueId, Type>,
+    boxed_from: &FxHashMap<ValueId, Type>,
     k: &InstKind,
 ) -> Option<ValueId> {
     let InstKind::DynMethodCall { recv, method, args } = k else { return None };
@@ -244,7 +244,7 @@ fn inlined_typed_op(m: &Module, f: &Function, k: &InstKind) -> Option<(ValueId, 
 fn typed_access(
     m: &Module,
     f: &Function,
-    boxed_from: &HashMap<ValueId, Type>,
+    boxed_from: &FxHashMap<ValueId, Type>,
     k: &InstKind,
 ) -> Option<(ValueId, i64)> {
     if let InstKind::ArrayLoad { arr, .. } = k {
@@ -270,7 +270,7 @@ fn typed_access(
 pub(crate) fn inst_is_clean(
     m: &Module,
     f: &Function,
-    boxed_from: &HashMap<ValueId, Type>,
+    boxed_from: &FxHashMap<ValueId, Type>,
     k: &InstKind,
 ) -> bool {
     use InstKind::*;

@@ -7,7 +7,7 @@
 //! the representation the instruction needs. Backends only ever see legal MIR; the verifier
 //! checks each form.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 macro_rules! entity {
@@ -105,7 +105,16 @@ impl ArraySites {
     }
     /// The site indices (bit numbers) in the set.
     pub fn bits(self) -> impl Iterator<Item = usize> {
-        (0..64).filter(move |i| self.0 & (1 << i) != 0)
+        // Lowest bit first, skipping the zeros (most sets have one or two bits of 64).
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            if rest == 0 {
+                return None;
+            }
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            Some(i)
+        })
     }
 }
 
@@ -1059,8 +1068,8 @@ impl Function {
     }
 
     /// The block defining each value (block parameters and instruction results).
-    pub fn def_blocks(&self) -> HashMap<ValueId, usize> {
-        let mut defs = HashMap::new();
+    pub fn def_blocks(&self) -> FxHashMap<ValueId, usize> {
+        let mut defs = FxHashMap::default();
         for (bi, b) in self.blocks.iter().enumerate() {
             for &p in &b.params {
                 defs.insert(p, bi);

@@ -7,14 +7,14 @@ use cranelift_codegen::ir::{self, Function as ClifFunction};
 use cranelift_codegen::write::{decorate_function, FuncWriter, PlainWriter};
 use cranelift_module::{DataId, FuncId, Module};
 use nyash_mir::{BlockId, Const, Function, Inst, InstKind, Module as MirModule, Terminator};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt::{self, Write};
 
 /// Comments collected while lowering one function.
 #[derive(Default)]
 pub(crate) struct Notes {
-    pub insts: HashMap<ir::Inst, Vec<String>>,
-    pub blocks: HashMap<ir::Block, String>,
+    pub insts: FxHashMap<ir::Inst, Vec<String>>,
+    pub blocks: FxHashMap<ir::Block, String>,
     /// Text of MIR instructions that emitted no CLIF yet; attached to the next instruction.
     pub pending: Vec<String>,
 }

@@ -19,7 +19,7 @@ use nyash_mir::{
     array_views, ArrayViews, BackendError, BlockId, Const, Function, InstKind, Module as MirModule,
     Repr, RtFn, Terminator, ValueId,
 };
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Trap code for `Terminator::Unreachable` (control never gets there).
 pub(super) const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
@@ -55,10 +55,10 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     values: Vec<Option<CVal>>,
     blocks: Vec<Option<ir::Block>>,
     /// Per-function references to callees, created on first use.
-    func_refs: HashMap<cranelift_module::FuncId, ir::FuncRef>,
-    data_refs: HashMap<cranelift_module::DataId, ir::GlobalValue>,
+    func_refs: FxHashMap<cranelift_module::FuncId, ir::FuncRef>,
+    data_refs: FxHashMap<cranelift_module::DataId, ir::GlobalValue>,
     /// Numeric constants by MIR value, so division by a known divisor skips its checks.
-    pub consts: HashMap<ValueId, Const>,
+    pub consts: FxHashMap<ValueId, Const>,
     /// MIR annotations for the CLIF text, when asked for.
     notes: Option<Notes>,
     /// Typed array accesses that use a header read before their loop (`array_views`).
@@ -66,10 +66,10 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     /// The MIR block being lowered.
     pub current: BlockId,
     /// The `(data, len)` each preheader read for a receiver.
-    pub view_vals: HashMap<(BlockId, ValueId), (ir::Value, ir::Value)>,
+    pub view_vals: FxHashMap<(BlockId, ValueId), (ir::Value, ir::Value)>,
     /// Per growing view (preheader, receiver): the variables holding its `[data, len, cap]`
     /// across the loop (the frontend's SSA construction makes the block parameters).
-    pub grow_vars: HashMap<(BlockId, ValueId), [Variable; 3]>,
+    pub grow_vars: FxHashMap<(BlockId, ValueId), [Variable; 3]>,
     /// Per MIR block: how many natural loops contain it.
     loop_depth: Vec<u32>,
     /// The function runs at most once per program run (`MirModule::runs_once`).
@@ -105,14 +105,14 @@ pub(super) fn lower_function<M: Module>(
         b: FunctionBuilder::new(clif, fctx),
         values: vec![None; func.values.len()],
         blocks: vec![None; func.blocks.len()],
-        func_refs: HashMap::new(),
-        data_refs: HashMap::new(),
-        consts: HashMap::new(),
+        func_refs: FxHashMap::default(),
+        data_refs: FxHashMap::default(),
+        consts: FxHashMap::default(),
         notes: annotate.then(Notes::default),
         views: array_views(mir, func),
         current: BlockId(0),
-        view_vals: HashMap::new(),
-        grow_vars: HashMap::new(),
+        view_vals: FxHashMap::default(),
+        grow_vars: FxHashMap::default(),
         loop_depth: loop_depths(func),
         runs_once,
         tag_readers: None,

@@ -17,7 +17,7 @@ use super::{BoxInfo, BUILTIN_BOXES, VALUE_BOXES};
 use crate::ir::*;
 use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, Span};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Assigns box ids, resolves delegation, declares every method and constructor (queuing
 /// their bodies in `bodies`) and computes field slots and resolved method tables.
@@ -28,7 +28,7 @@ pub(crate) fn declare_boxes<'p>(
 ) {
     // Ids, in source order; duplicates are reported and skipped.
     let mut decls: Vec<&'p ast::BoxDecl> = Vec::new();
-    let mut spans: HashMap<&str, Span> = HashMap::new();
+    let mut spans: FxHashMap<&str, Span> = FxHashMap::default();
     for b in &program.boxes {
         let name = b.name.name.as_str();
         if let Some(first) = spans.get(name) {
@@ -52,7 +52,7 @@ pub(crate) fn declare_boxes<'p>(
             BoxInfo {
                 id,
                 is_module: b.is_static || name == "Main",
-                methods: HashMap::new(),
+                methods: FxHashMap::default(),
                 constructors: Vec::new(),
                 fields: Vec::new(),
                 parent: None,
@@ -169,7 +169,7 @@ fn declare_module<'p>(
     bodies: &mut Vec<(FuncId, &'p ast::Method, FuncCtx)>,
 ) {
     let name = b.name.name.clone();
-    let mut methods = HashMap::new();
+    let mut methods = FxHashMap::default();
     declare_methods(cx, &name, &b.methods, &mut methods, bodies, |m| FuncCtx {
         box_name: Some(name.clone()),
         site_name: format!("{name}.{m}"),
@@ -208,7 +208,7 @@ fn declare_instance_box<'p>(
     let parent = cx.box_info(id).and_then(|i| i.parent);
     let (mut fields, mut methods, mut constructors) = match parent.and_then(|p| cx.box_info(p)) {
         Some(p) => (p.fields.clone(), p.methods.clone(), p.constructors.clone()),
-        None => (Vec::new(), HashMap::new(), Vec::new()),
+        None => (Vec::new(), FxHashMap::default(), Vec::new()),
     };
     for f in &b.fields {
         if f.weak {
@@ -236,7 +236,7 @@ fn declare_instance_box<'p>(
         fields.push(f.name.name.clone());
     }
 
-    let mut own = HashMap::new();
+    let mut own = FxHashMap::default();
     declare_methods(cx, &name, &b.methods, &mut own, bodies, |m| FuncCtx {
         box_name: Some(name.clone()),
         site_name: format!("{name}.{m}"),
@@ -254,7 +254,7 @@ fn declare_instance_box<'p>(
     }
 
     // Constructors: `birth`, `init` and `pack` are one name; one per arity.
-    let mut seen: HashMap<usize, Span> = HashMap::new();
+    let mut seen: FxHashMap<usize, Span> = FxHashMap::default();
     let mut own_ctors: Vec<&'p ast::Method> = Vec::new();
     for c in &b.constructors {
         let arity = c.params.len();

@@ -25,28 +25,7 @@ use crate::ir::*;
 use crate::RtFn;
 use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Hashes the one `u64` source position keying `ModuleCx::site_ids`: a multiply spreads it
-/// (positions are not adversarial, and this runs for nearly every instruction lowered).
-#[derive(Default)]
-struct PosHasher(u64);
-
-impl Hasher for PosHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0 ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    fn finish(&self) -> u64 {
-        // hashbrown takes its tag from the top bits and the bucket from the low ones.
-        self.0 ^ (self.0 >> 29)
-    }
-}
+use rustc_hash::FxHashMap;
 
 pub(crate) use ssa::FuncBuilder;
 
@@ -89,7 +68,7 @@ pub(crate) struct BoxInfo {
     pub is_module: bool,
     /// Callable methods: name → [(arity, function)]; for instance boxes resolved through the
     /// delegation chain (own methods override inherited ones).
-    pub methods: HashMap<String, Vec<(usize, FuncId)>>,
+    pub methods: FxHashMap<String, Vec<(usize, FuncId)>>,
     /// Constructors by arity (instance boxes; inherited ones the box does not redefine).
     pub constructors: Vec<(usize, FuncId)>,
     /// Instance boxes: every field slot, inherited first. Modules: their static fields.
@@ -100,30 +79,30 @@ pub(crate) struct BoxInfo {
 /// Whole-module state shared by all function lowerings.
 pub(crate) struct ModuleCx<'a> {
     pub file: &'a SourceFile,
-    pub boxes: HashMap<String, BoxInfo>,
+    pub boxes: FxHashMap<String, BoxInfo>,
     /// Top-level functions: name → [(arity, function)].
-    pub functions: HashMap<String, Vec<(usize, FuncId)>>,
+    pub functions: FxHashMap<String, Vec<(usize, FuncId)>>,
     pub funcs: Vec<Option<Function>>,
     pub func_names: Vec<String>,
     pub func_arity: Vec<usize>,
     /// Where each function is defined (its name), for diagnostics.
     pub func_spans: Vec<Span>,
     pub strings: Vec<String>,
-    string_ids: HashMap<String, StrId>,
+    string_ids: FxHashMap<String, StrId>,
     pub sites: Vec<Site>,
     /// The first site at each source position (`line << 32 | col`); lookups hash no strings.
-    site_ids: HashMap<u64, SiteId, BuildHasherDefault<PosHasher>>,
+    site_ids: FxHashMap<u64, SiteId>,
     /// By site: the next site at the same position (another function's, as inlined code
     /// keeps the callee's name), forming one short chain per position.
     site_next: Vec<Option<SiteId>>,
     pub symbols: Vec<String>,
-    symbol_ids: HashMap<String, SymId>,
+    symbol_ids: FxHashMap<String, SymId>,
     pub diags: Vec<Diagnostic>,
     /// Box names by `BoxId`.
     pub box_names: Vec<String>,
     /// Static-box fields `Box.f` by `GlobalId`.
     pub globals: Vec<String>,
-    global_ids: HashMap<String, GlobalId>,
+    global_ids: FxHashMap<String, GlobalId>,
     /// The finished box table (filled by `boxes::finish_boxes`).
     pub box_defs: Vec<BoxDef>,
 }
@@ -248,30 +227,30 @@ pub fn lower_program_with_warnings(
 ) -> Result<(Module, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut cx = ModuleCx {
         file,
-        boxes: HashMap::new(),
-        functions: HashMap::new(),
+        boxes: FxHashMap::default(),
+        functions: FxHashMap::default(),
         funcs: Vec::new(),
         func_names: Vec::new(),
         func_arity: Vec::new(),
         func_spans: Vec::new(),
         strings: Vec::new(),
-        string_ids: HashMap::new(),
+        string_ids: FxHashMap::default(),
         sites: Vec::new(),
-        site_ids: HashMap::default(),
+        site_ids: FxHashMap::default(),
         site_next: Vec::new(),
         symbols: Vec::new(),
-        symbol_ids: HashMap::new(),
+        symbol_ids: FxHashMap::default(),
         diags: Vec::new(),
         box_names: Vec::new(),
         globals: Vec::new(),
-        global_ids: HashMap::new(),
+        global_ids: FxHashMap::default(),
         box_defs: Vec::new(),
     };
 
     // Pass 1: declare every function so calls need no ordering.
     let mut bodies: Vec<(FuncId, &ast::Method, FuncCtx)> = Vec::new();
     boxes::declare_boxes(&mut cx, program, &mut bodies);
-    let mut functions = HashMap::new();
+    let mut functions = FxHashMap::default();
     declare_methods(&mut cx, "fn", &program.functions, &mut functions, &mut bodies, |m| FuncCtx {
         box_name: None,
         site_name: m.to_string(),
@@ -382,12 +361,12 @@ pub(crate) fn declare_methods<'p>(
     cx: &mut ModuleCx,
     owner: &str,
     methods: &'p [ast::Method],
-    table: &mut HashMap<String, Vec<(usize, FuncId)>>,
+    table: &mut FxHashMap<String, Vec<(usize, FuncId)>>,
     bodies: &mut Vec<(FuncId, &'p ast::Method, FuncCtx)>,
     ctx: impl Fn(&str) -> FuncCtx,
 ) {
-    let mut seen: HashMap<(&str, usize), Span> = HashMap::new();
-    let mut arities: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut seen: FxHashMap<(&str, usize), Span> = FxHashMap::default();
+    let mut arities: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for m in methods {
         let key = (m.name.name.as_str(), m.params.len());
         if let Some(first) = seen.get(&key) {
@@ -411,7 +390,7 @@ pub(crate) fn declare_methods<'p>(
         seen.insert(key, m.name.span);
         arities.entry(m.name.name.as_str()).or_default().push(m.params.len());
     }
-    let mut done: HashMap<(&str, usize), ()> = HashMap::new();
+    let mut done: FxHashMap<(&str, usize), ()> = FxHashMap::default();
     for m in methods {
         let key = (m.name.name.as_str(), m.params.len());
         if done.insert(key, ()).is_some() {

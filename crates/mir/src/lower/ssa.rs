@@ -13,7 +13,7 @@
 use super::{FuncCtx, ModuleCx};
 use crate::ir::*;
 use nyash_syntax::Span;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A local variable slot; variables live in a stack (`FuncBuilder::vars`) that is truncated
 /// when a scope closes, so an index is only meaningful while its scope is open.
@@ -54,14 +54,14 @@ pub(crate) struct FuncBuilder<'m, 'a> {
     pub live: Vec<bool>,
     pub vars: Vec<Var>,
     /// Open scopes: name → (variable index, declaration span), innermost last.
-    pub scopes: Vec<HashMap<String, (usize, Span)>>,
+    pub scopes: Vec<FxHashMap<String, (usize, Span)>>,
     pub loops: Vec<LoopCtx>,
     /// Owned temporaries of the statement being lowered (see `rc`).
     pub temps: Vec<ValueId>,
     /// `me` in a method of an instance box: the function's first parameter.
     pub me: Option<ValueId>,
     /// Values lowering knows to be instances of a box (results of `new`), for W0202.
-    pub known: HashMap<ValueId, BoxId>,
+    pub known: FxHashMap<ValueId, BoxId>,
 }
 
 impl<'m, 'a> FuncBuilder<'m, 'a> {
@@ -80,11 +80,11 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
             cur: BlockId(0),
             live: Vec::new(),
             vars: Vec::new(),
-            scopes: vec![HashMap::new()],
+            scopes: vec![FxHashMap::default()],
             loops: Vec::new(),
             temps: Vec::new(),
             me: None,
-            known: HashMap::new(),
+            known: FxHashMap::default(),
         };
         let entry = b.new_block(true);
         b.cur = entry;
@@ -178,7 +178,7 @@ impl<'m, 'a> FuncBuilder<'m, 'a> {
     // ---- variables and scopes ----
 
     pub fn push_scope(&mut self) -> usize {
-        self.scopes.push(HashMap::new());
+        self.scopes.push(FxHashMap::default());
         self.vars.len()
     }
 

@@ -5,7 +5,7 @@ use super::{codes, FuncBuilder, FuncCtx, ModuleCx};
 use crate::ir::*;
 use nyash_syntax::ast::{self, Expr, ExprKind, Stmt, StmtKind};
 use nyash_syntax::Diagnostic;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// Lowers one method / top-level function into MIR function `fid`.
 pub(crate) fn lower_method(
@@ -23,7 +23,7 @@ pub(crate) fn lower_method(
         b.me = Some(me);
     }
     // Parameters the body never assigns are borrowed from the caller (see `rc`).
-    let mut assigned = HashSet::new();
+    let mut assigned = FxHashSet::default();
     assigned_names(&m.body.stmts, &mut assigned);
     for p in &m.params {
         let v = b.add_block_param(BlockId(0), Type::Dyn);
@@ -247,7 +247,7 @@ impl FuncBuilder<'_, '_> {
 
     fn lower_loop(&mut self, cond: Option<&Expr>, body: &ast::Block) {
         let nvars = self.vars.len();
-        let mut assigned = HashSet::new();
+        let mut assigned = FxHashSet::default();
         assigned_names(&body.stmts, &mut assigned);
         let header_vars: Vec<usize> =
             (0..nvars).filter(|&i| assigned.contains(self.vars[i].name.as_str())).collect();
@@ -294,7 +294,7 @@ pub(crate) fn is_comparison(op: ast::BinOp) -> bool {
 }
 
 /// Names that statements may assign (used to choose loop header parameters).
-fn assigned_names<'s>(stmts: &'s [Stmt], out: &mut HashSet<&'s str>) {
+fn assigned_names<'s>(stmts: &'s [Stmt], out: &mut FxHashSet<&'s str>) {
     for s in stmts {
         match &s.kind {
             StmtKind::Assign { target, .. } => {

@@ -36,7 +36,7 @@
 use super::{for_each_operand_mut, value_defs, ValueMap};
 use crate::array_views::{inst_is_clean, ArrayOp};
 use crate::ir::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Loops with more instructions or blocks than this are not copied (compile time, code size).
 const MAX_LOOP_INSTS: usize = 160;
@@ -119,7 +119,7 @@ fn version_function(m: &mut Module, f: &mut Function) -> bool {
     if !reads_compact {
         return false;
     }
-    let mut done: HashSet<usize> = HashSet::new();
+    let mut done: FxHashSet<usize> = FxHashSet::default();
     let mut changed = false;
     for _ in 0..MAX_VERSIONED {
         // Computed afresh after every versioning, which changes the CFG.
@@ -285,7 +285,7 @@ fn analyze(m: &Module, f: &Function, l: &NaturalLoop, cfg: &Cfg) -> Option<Plan>
         return None;
     }
     // (The loop's own boxings: a `set` of a value boxed elsewhere only counts as unclean.)
-    let boxed_from: HashMap<ValueId, Type> = body
+    let boxed_from: FxHashMap<ValueId, Type> = body
         .iter()
         .flat_map(|&b| &f.blocks[b].insts)
         .filter_map(|i| match i.kind {
@@ -483,8 +483,8 @@ fn apply(m: &mut Module, f: &mut Function, plan: &Plan) -> usize {
         in_loop: &plan.in_loop,
         insts: Vec::new(),
         site,
-        memo: HashMap::new(),
-        lengths: HashMap::new(),
+        memo: FxHashMap::default(),
+        lengths: FxHashMap::default(),
     };
     let hi = if plan.le { plan.lim } else { gb.arith(IntOp::Sub, plan.lim, Inv::Const(1)) };
     let mut conds: Vec<ValueId> = Vec::new();
@@ -511,7 +511,7 @@ fn apply(m: &mut Module, f: &mut Function, plan: &Plan) -> usize {
     let ph_orig = g + 1 + n_checks;
     let ph_copy = ph_orig + 1;
     let copy_base = ph_copy + 1;
-    let copy_of: HashMap<usize, usize> =
+    let copy_of: FxHashMap<usize, usize> =
         plan.body.iter().enumerate().map(|(i, &b)| (b, copy_base + i)).collect();
     let mut blocks: Vec<Block> = Vec::new();
     let check_term = |k: usize| -> Terminator {
@@ -544,7 +544,7 @@ fn apply(m: &mut Module, f: &mut Function, plan: &Plan) -> usize {
         term: Terminator::Jump { target: BlockId::new(copy_of[&h]), args: g_params },
     });
     // The copy, with fresh values for everything the loop defines.
-    let mut vmap: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut vmap: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     for &b in &plan.body {
         let blk = &f.blocks[b];
         let vals: Vec<ValueId> =
@@ -620,7 +620,7 @@ fn apply(m: &mut Module, f: &mut Function, plan: &Plan) -> usize {
     // Exits: a parameter per loop value used below them, passed by both copies.
     for (exit, xs, sub) in &plan.exits {
         let params: Vec<ValueId> = xs.iter().map(|&x| f.new_value(f.ty(x))).collect();
-        let map: HashMap<ValueId, ValueId> =
+        let map: FxHashMap<ValueId, ValueId> =
             xs.iter().copied().zip(params.iter().copied()).collect();
         for &b in sub {
             super::replace_uses_in_block(&mut f.blocks[b], &map);
@@ -680,9 +680,9 @@ struct Guard<'a> {
     insts: Vec<Inst>,
     site: SiteId,
     /// Loop values recomputed in the test block.
-    memo: HashMap<ValueId, ValueId>,
+    memo: FxHashMap<ValueId, ValueId>,
     /// The length (Int) of each array read in the test block.
-    lengths: HashMap<ValueId, ValueId>,
+    lengths: FxHashMap<ValueId, ValueId>,
 }
 
 impl Guard<'_> {

@@ -3,7 +3,7 @@
 //! legalization (direct call / type switch / dynamic call), so both make the same choice.
 
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// How a `MethodCall` is dispatched.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,15 +23,15 @@ pub enum Dispatch {
 
 /// The user methods of every instance box, by (method symbol, arity).
 pub struct DispatchTable {
-    by_key: HashMap<(SymId, usize), Vec<(BoxId, FuncId)>>,
+    by_key: FxHashMap<(SymId, usize), Vec<(BoxId, FuncId)>>,
     parents: Vec<Option<BoxId>>,
 }
 
 impl DispatchTable {
     pub fn new(m: &Module) -> Self {
-        let syms: HashMap<&str, SymId> =
+        let syms: FxHashMap<&str, SymId> =
             m.symbols.iter().enumerate().map(|(i, s)| (s.as_str(), SymId::new(i))).collect();
-        let mut by_key: HashMap<(SymId, usize), Vec<(BoxId, FuncId)>> = HashMap::new();
+        let mut by_key: FxHashMap<(SymId, usize), Vec<(BoxId, FuncId)>> = FxHashMap::default();
         for (bi, b) in m.boxes.iter().enumerate() {
             if b.is_static {
                 continue;

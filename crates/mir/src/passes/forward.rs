@@ -21,10 +21,10 @@
 use super::replace_uses;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Known slot contents: (object, slot) → the value the slot holds.
-type State = HashMap<(ValueId, u32), ValueId>;
+type State = FxHashMap<(ValueId, u32), ValueId>;
 
 /// Runs the forwarding on every function.
 pub fn forward_fields(m: &mut Module) {
@@ -34,7 +34,7 @@ pub fn forward_fields(m: &mut Module) {
 }
 
 fn forward_function(f: &mut Function) {
-    let mut out = forward_pass(f, &HashMap::new(), true);
+    let mut out = forward_pass(f, &FxHashMap::default(), true);
     let seeds = promote_loop_slots(f, &out);
     if !seeds.is_empty() {
         // Merging again only finds the parameters the first pass made (`existing_param`), so
@@ -112,7 +112,7 @@ fn sink_loop_stores(f: &mut Function, out: &[Option<State>]) {
         }
         keys.sort_by_key(|(o, s)| (o.index(), *s));
         // The sunk stores keep the source position of one of the stores they replace.
-        let mut sites: HashMap<(ValueId, u32), SiteId> = HashMap::new();
+        let mut sites: FxHashMap<(ValueId, u32), SiteId> = FxHashMap::default();
         for &b in &blocks {
             f.blocks[b].insts.retain(|i| match i.kind {
                 InstKind::FieldStore { obj, slot, .. } if keys.contains(&(obj, slot)) => {
@@ -167,11 +167,11 @@ fn retarget(term: &mut Terminator, from: BlockId, to: BlockId) {
 
 /// Adds a header parameter per slot whose value every entry into a loop header knows (see the
 /// module docs); returns the headers' initial states.
-fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> HashMap<usize, State> {
+fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> FxHashMap<usize, State> {
     let order = f.reverse_post_order();
-    let rank: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &b)| (b, i)).collect();
+    let rank: FxHashMap<usize, usize> = order.iter().enumerate().map(|(i, &b)| (b, i)).collect();
     let preds = f.predecessors();
-    let mut seeds = HashMap::new();
+    let mut seeds = FxHashMap::default();
     for &h in &order {
         // Back edges come from blocks at or after the header in reverse post-order.
         let (latches, outside): (Vec<usize>, Vec<usize>) =
@@ -187,7 +187,7 @@ fn promote_loop_slots(f: &mut Function, out: &[Option<State>]) -> HashMap<usize,
             continue;
         }
         keys.sort_by_key(|(o, s)| (o.index(), *s));
-        let mut seed = State::new();
+        let mut seed = State::default();
         let incoming: Vec<usize> = std::iter::once(*entry).chain(latches).collect();
         for key in keys {
             let param = slot_param(f, h, key, &incoming, out);
@@ -215,21 +215,21 @@ fn edge_args_mut(term: &mut Terminator) -> Vec<(BlockId, &mut Vec<ValueId>)> {
 /// block's state at its end.
 fn forward_pass(
     f: &mut Function,
-    seeds: &HashMap<usize, State>,
+    seeds: &FxHashMap<usize, State>,
     merge: bool,
 ) -> Vec<Option<State>> {
     let order = f.reverse_post_order();
     let preds = f.predecessors();
     let mut out: Vec<Option<State>> = vec![None; f.blocks.len()];
-    let mut replace: HashMap<ValueId, ValueId> = HashMap::new();
-    let mut to_dyn: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut replace: FxHashMap<ValueId, ValueId> = FxHashMap::default();
+    let mut to_dyn: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     for &bi in &order {
         let mut st = match seeds.get(&bi) {
             Some(s) => s.clone(),
             None if merge => merge_states(f, bi, &preds[bi], &out),
             None => join_states(&preds[bi], &out),
         };
-        let resolve = |map: &HashMap<ValueId, ValueId>, v: ValueId| super::resolve(map, v);
+        let resolve = |map: &FxHashMap<ValueId, ValueId>, v: ValueId| super::resolve(map, v);
         let block = &mut f.blocks[bi];
         let mut keep = Vec::with_capacity(block.insts.len());
         for mut inst in std::mem::take(&mut block.insts) {
@@ -281,10 +281,10 @@ fn forward_pass(
 /// predecessor was not visited yet (a loop's back edge) or there is none (the entry).
 fn join_states(preds: &[usize], out: &[Option<State>]) -> State {
     let mut it = preds.iter();
-    let Some(first) = it.next() else { return State::new() };
-    let Some(mut st) = out[*first].clone() else { return State::new() };
+    let Some(first) = it.next() else { return State::default() };
+    let Some(mut st) = out[*first].clone() else { return State::default() };
     for p in it {
-        let Some(other) = &out[*p] else { return State::new() };
+        let Some(other) = &out[*p] else { return State::default() };
         st.retain(|k, v| other.get(k) == Some(v));
     }
     st

@@ -26,7 +26,7 @@ use super::replace_uses_in_block;
 use super::simplify::is_pure;
 use crate::array_views::ArrayOp;
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// At most this many instructions are copied into the null side of one guard: the copy only
 /// pays when it exposes a backend pattern, so bound the code it may add.
@@ -187,7 +187,7 @@ fn move_into_successors(
         }
     }
     f.blocks[b].insts = keep;
-    let mut rename = HashMap::new();
+    let mut rename = FxHashMap::default();
     let mut copies = Vec::with_capacity(moved.len());
     for inst in &moved {
         let mut c = inst.clone();
@@ -214,7 +214,7 @@ fn null_in_region(f: &mut Function, subject: ValueId, site: SiteId, t: usize, t_
         return;
     }
     let null = f.new_value(f.ty(subject));
-    let mut rename = HashMap::new();
+    let mut rename = FxHashMap::default();
     rename.insert(subject, null);
     replace_in_region(f, &rename, t_region);
     f.blocks[t]
@@ -223,7 +223,7 @@ fn null_in_region(f: &mut Function, subject: ValueId, site: SiteId, t: usize, t_
 }
 
 /// `replace_uses` restricted to the blocks of `region`.
-fn replace_in_region(f: &mut Function, map: &HashMap<ValueId, ValueId>, region: &[bool]) {
+fn replace_in_region(f: &mut Function, map: &FxHashMap<ValueId, ValueId>, region: &[bool]) {
     if map.is_empty() {
         return;
     }

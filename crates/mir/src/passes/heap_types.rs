@@ -17,7 +17,7 @@
 //!   are the elements of the arrays stored in them.
 
 use crate::ir::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// An inferred type; `None` is bottom (nothing known yet).
 pub type T = Option<Type>;
@@ -34,9 +34,9 @@ pub struct Heap {
     /// Per box, per slot: what the slot can hold.
     pub fields: Vec<Vec<T>>,
     /// Typed field slots by (box, field name).
-    slots: HashMap<(BoxId, SymId), usize>,
+    slots: FxHashMap<(BoxId, SymId), usize>,
     /// Typed field slots by field name (the slots a store through an unknown receiver may hit).
-    slots_named: HashMap<SymId, Vec<(BoxId, usize)>>,
+    slots_named: FxHashMap<SymId, Vec<(BoxId, usize)>>,
     /// Per site bit: the join of the elements stored into arrays of that site.
     elems: [T; 64],
     /// Site bits whose arrays escaped (always includes `ArraySites::UNTRACKED`).
@@ -45,11 +45,11 @@ pub struct Heap {
 
 impl Heap {
     pub fn new(m: &Module) -> Heap {
-        let syms: HashMap<&str, SymId> =
+        let syms: FxHashMap<&str, SymId> =
             m.symbols.iter().enumerate().map(|(i, s)| (s.as_str(), SymId::new(i))).collect();
         let typed = typed_boxes(m);
-        let mut slots = HashMap::new();
-        let mut slots_named: HashMap<SymId, Vec<(BoxId, usize)>> = HashMap::new();
+        let mut slots = FxHashMap::default();
+        let mut slots_named: FxHashMap<SymId, Vec<(BoxId, usize)>> = FxHashMap::default();
         let mut fields = Vec::with_capacity(m.boxes.len());
         for (bi, b) in m.boxes.iter().enumerate() {
             if !typed[bi] {
@@ -230,7 +230,7 @@ fn definitely_initialized(m: &Module, b: &BoxDef) -> Vec<bool> {
         if let Some(f) = m.funcs.get(fid.index()) {
             if let Some(&me) = f.params.first() {
                 let mut block = Some(BlockId::new(0));
-                let mut seen = HashSet::new();
+                let mut seen = FxHashSet::default();
                 'walk: while let Some(bid) = block.take() {
                     if !seen.insert(bid) {
                         break;

@@ -31,7 +31,7 @@ use super::heap_types::{Heap, T};
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 fn is_num(t: Type) -> bool {
     matches!(t, Type::Int | Type::Float)
@@ -86,9 +86,9 @@ struct Cx {
     /// Per function: is its first parameter a `me` of fixed type?
     fixed_me: Vec<bool>,
     /// Per function: the integer constants (for `nyrt_new_instance` box ids).
-    consts: Vec<HashMap<ValueId, i64>>,
+    consts: Vec<FxHashMap<ValueId, i64>>,
     /// The allocation site of every `nyrt_new_array` result, per function.
-    sites: Vec<HashMap<ValueId, ArraySites>>,
+    sites: Vec<FxHashMap<ValueId, ArraySites>>,
 }
 
 /// Everything the fixpoint raises.
@@ -116,7 +116,7 @@ pub fn infer_types(m: &mut Module) {
         .funcs
         .iter()
         .map(|f| {
-            let mut c = HashMap::new();
+            let mut c = FxHashMap::default();
             for b in &f.blocks {
                 for i in &b.insts {
                     if let (Some(r), InstKind::Const(Const::Int(n))) = (i.result, &i.kind) {
@@ -132,7 +132,7 @@ pub fn infer_types(m: &mut Module) {
         .funcs
         .iter()
         .map(|f| {
-            let mut s = HashMap::new();
+            let mut s = FxHashMap::default();
             for b in &f.blocks {
                 for i in &b.insts {
                     if let (Some(r), InstKind::RtCall { func: RtFn::NewArray, .. }) =

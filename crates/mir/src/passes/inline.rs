@@ -25,7 +25,7 @@
 
 use super::replace_uses;
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Largest callee (instructions + blocks) that is inlined.
 pub const MAX_CALLEE_SIZE: usize = 40;
@@ -293,7 +293,7 @@ fn merge_straight_lines(f: &mut Function) {
             }
         }
     }
-    let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut map: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     let mut dead = vec![false; n];
     for b in 0..n {
         if dead[b] {

@@ -14,7 +14,7 @@ use super::rc_elide::elide_retain_release;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
 use nyash_syntax::ast::{BinOp, UnOp};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Rewrites every function of `m` into legal MIR.
 pub fn legalize(m: &mut Module) {
@@ -31,10 +31,10 @@ pub(super) struct Lx<'f> {
     pub out: Vec<Inst>,
     pub site: SiteId,
     /// Results replaced by another value (`Truthy` of a Bool is the Bool itself).
-    pub alias: HashMap<ValueId, ValueId>,
+    pub alias: FxHashMap<ValueId, ValueId>,
     /// Nullable values already proven non-null in the original block being legalized: a
     /// null guard whose `null` side raises an error dominates the rest of the block.
-    pub non_null: HashSet<ValueId>,
+    pub non_null: FxHashSet<ValueId>,
 }
 
 impl Lx<'_> {
@@ -320,8 +320,8 @@ const CONSUME_WINDOW: usize = 64;
 /// runtime takes over) and moving that release earlier is unobservable: it is the very next
 /// instruction, or `a` is a String (no `fini` can run; an object that another holder keeps
 /// alive has count > 1, so the runtime copies instead of appending in place).
-fn consume_plan(f: &Function, insts: &[Inst]) -> HashMap<usize, usize> {
-    let mut plan = HashMap::new();
+fn consume_plan(f: &Function, insts: &[Inst]) -> FxHashMap<usize, usize> {
+    let mut plan = FxHashMap::default();
     for (i, inst) in insts.iter().enumerate() {
         let InstKind::Binary { op: BinOp::Add, a, b } = inst.kind else { continue };
         if a == b || !f.ty(a).is_counted() {
@@ -358,8 +358,8 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
         cur: 0,
         out: Vec::new(),
         site: SiteId(0),
-        alias: HashMap::new(),
-        non_null: HashSet::new(),
+        alias: FxHashMap::default(),
+        non_null: FxHashSet::default(),
     };
     let uses = use_counts(lx.f);
     for bi in 0..lx.f.blocks.len() {
@@ -373,7 +373,7 @@ fn legalize_function(f: &mut Function, mx: &ModuleFacts) {
         let mut fused = vec![false; insts.len()];
         // `acc + recv.substring(..)` fused into one call: the call, the release of its result
         // and that of `acc` (handed over) are not emitted on their own.
-        let mut substring_calls = HashMap::new();
+        let mut substring_calls = FxHashMap::default();
         for (k, s) in substring_plan(mx, lx.f, &insts, &fuse, &uses) {
             fused[s.call] = true;
             fused[s.release] = true;

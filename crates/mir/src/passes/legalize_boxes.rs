@@ -11,7 +11,7 @@ use super::legalize::Lx;
 use super::rc_elide::elide_retain_release;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Module-wide facts legalization needs while the functions are being rewritten.
 pub(super) struct ModuleFacts {
@@ -19,7 +19,7 @@ pub(super) struct ModuleFacts {
     pub rets: Vec<Type>,
     pub table: DispatchTable,
     /// Declared slot of a field (by symbol) in a box.
-    pub slots: HashMap<(BoxId, SymId), u32>,
+    pub slots: FxHashMap<(BoxId, SymId), u32>,
     /// Per box, the inferred type of each slot (`BoxDef::field_types`).
     pub field_types: Vec<Vec<Type>>,
     /// Method names by symbol.
@@ -28,9 +28,9 @@ pub(super) struct ModuleFacts {
 
 impl ModuleFacts {
     pub fn new(m: &Module) -> Self {
-        let syms: HashMap<&str, SymId> =
+        let syms: FxHashMap<&str, SymId> =
             m.symbols.iter().enumerate().map(|(i, s)| (s.as_str(), SymId::new(i))).collect();
-        let mut slots = HashMap::new();
+        let mut slots = FxHashMap::default();
         for (bi, b) in m.boxes.iter().enumerate() {
             for (i, f) in b.fields.iter().enumerate() {
                 if let Some(&s) = syms.get(f.as_str()) {

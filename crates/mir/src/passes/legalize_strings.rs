@@ -13,7 +13,7 @@ use super::legalize::Lx;
 use super::legalize_boxes::ModuleFacts;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Rewrites `s.concat(x)` to `s + x` when `s` is a String and `x` can never be `null`: both
 /// append the display form of `x` (they differ only for `null`, which `concat` shows as
@@ -35,8 +35,8 @@ pub(super) fn concat_as_add(mx: &ModuleFacts, f: &Function, insts: &mut [Inst]) 
 }
 
 /// How many times each value is an operand anywhere in `f` (instructions and terminators).
-pub(super) fn use_counts(f: &Function) -> HashMap<ValueId, usize> {
-    let mut n: HashMap<ValueId, usize> = HashMap::new();
+pub(super) fn use_counts(f: &Function) -> FxHashMap<ValueId, usize> {
+    let mut n: FxHashMap<ValueId, usize> = FxHashMap::default();
     let mut count = |v: &ValueId| *n.entry(*v).or_default() += 1;
     for b in &f.blocks {
         for inst in &b.insts {
@@ -76,10 +76,10 @@ pub(super) fn substring_plan(
     mx: &ModuleFacts,
     f: &Function,
     insts: &[Inst],
-    consume: &HashMap<usize, usize>,
-    uses: &HashMap<ValueId, usize>,
-) -> HashMap<usize, SubstringFusion> {
-    let mut plan = HashMap::new();
+    consume: &FxHashMap<usize, usize>,
+    uses: &FxHashMap<ValueId, usize>,
+) -> FxHashMap<usize, SubstringFusion> {
+    let mut plan = FxHashMap::default();
     for &k in consume.keys() {
         let InstKind::Binary { op: BinOp::Add, a, b: t } = insts[k].kind else { continue };
         if a == t || f.ty(t) != Type::Str || uses.get(&t) != Some(&2) {
@@ -109,9 +109,9 @@ pub(super) fn substring_heads(
     mx: &ModuleFacts,
     f: &Function,
     insts: &[Inst],
-    consume: &HashMap<usize, usize>,
-) -> HashSet<usize> {
-    let mut heads = HashSet::new();
+    consume: &FxHashMap<usize, usize>,
+) -> FxHashSet<usize> {
+    let mut heads = FxHashSet::default();
     for &k in consume.keys() {
         let InstKind::Binary { op: BinOp::Add, a, .. } = insts[k].kind else { continue };
         let def = (0..k).rev().find(|&i| insts[i].result == Some(a));

@@ -43,7 +43,7 @@ pub use tail_rec::eliminate_tail_recursion;
 pub use unbox_params::unbox_block_params;
 
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A map keyed by the values of one function, as a dense vector (cheaper than hashing for
 /// the per-value facts loop passes look up again and again). Values made after it was
@@ -83,7 +83,7 @@ pub(crate) fn value_defs(f: &Function) -> (ValueMap<(usize, usize)>, ValueMap<us
 }
 
 /// Follows `map` from `v` to its final replacement.
-pub(crate) fn resolve(map: &HashMap<ValueId, ValueId>, mut v: ValueId) -> ValueId {
+pub(crate) fn resolve(map: &FxHashMap<ValueId, ValueId>, mut v: ValueId) -> ValueId {
     // Chains are short and acyclic by construction; the bound guards against a bug looping.
     for _ in 0..map.len() + 1 {
         match map.get(&v) {
@@ -96,7 +96,7 @@ pub(crate) fn resolve(map: &HashMap<ValueId, ValueId>, mut v: ValueId) -> ValueI
 
 /// Replaces every use (operands, block arguments, branch conditions, returns) of the keys of
 /// `map` by their (transitively resolved) values.
-pub(crate) fn replace_uses(f: &mut Function, map: &HashMap<ValueId, ValueId>) {
+pub(crate) fn replace_uses(f: &mut Function, map: &FxHashMap<ValueId, ValueId>) {
     if map.is_empty() {
         return;
     }
@@ -120,7 +120,7 @@ pub(crate) fn replace_uses(f: &mut Function, map: &HashMap<ValueId, ValueId>) {
 }
 
 /// `replace_uses` for one block.
-pub(crate) fn replace_uses_in_block(b: &mut Block, map: &HashMap<ValueId, ValueId>) {
+pub(crate) fn replace_uses_in_block(b: &mut Block, map: &FxHashMap<ValueId, ValueId>) {
     replace_in_block(b, |v: &mut ValueId| *v = resolve(map, *v));
 }
 

@@ -32,7 +32,7 @@
 
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// Longest window (in instructions) searched backwards for a matching `Retain`.
 const MAX_WINDOW: usize = 64;
@@ -136,7 +136,7 @@ fn never_fini(f: &Function, insts: &[Inst], v: ValueId) -> bool {
     })
 }
 
-fn uses(i: &Inst, vs: &HashSet<ValueId>) -> bool {
+fn uses(i: &Inst, vs: &FxHashSet<ValueId>) -> bool {
     let mut hit = false;
     let mut kind = i.kind.clone();
     super::for_each_operand_mut(&mut kind, |o| hit |= vs.contains(o));
@@ -151,7 +151,7 @@ fn pair_removable(f: &Function, insts: &[Inst], gone: &[bool], i: usize, j: usiz
         None => return false,
     };
     // `v` and values loaded from its fields (not counted, so they die with `v`'s object).
-    let mut tainted: HashSet<ValueId> = HashSet::from([v]);
+    let mut tainted: FxHashSet<ValueId> = FxHashSet::from_iter([v]);
     let mut past_prefix = false;
     for k in i + 1..j {
         if gone[k] {
@@ -180,7 +180,7 @@ fn pair_removable(f: &Function, insts: &[Inst], gone: &[bool], i: usize, j: usiz
 /// Drops redundant Retain/Release pairs of one block (rules in the module docs).
 pub(super) fn elide_retain_release(f: &Function, insts: Vec<Inst>) -> Vec<Inst> {
     let mut gone = vec![false; insts.len()];
-    let boxed_scalars: HashSet<ValueId> = insts
+    let boxed_scalars: FxHashSet<ValueId> = insts
         .iter()
         .filter(|i| matches!(i.kind, InstKind::ToDyn(_)))
         .filter_map(|i| i.result)

@@ -18,9 +18,9 @@
 //! merge: such loops are left alone. `simplify` then drops the parameters nothing reads and
 //! folds a guard whose test is constant on entry (`i = 0; i < n` with constant `n`).
 
-use super::{for_each_operand_mut, replace_uses_in_block};
+use super::{for_each_operand_mut, replace_in_block};
 use crate::ir::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap;
 
 /// At most this many instructions in a header (each is copied into every latch).
 const MAX_HEADER_INSTS: usize = 8;
@@ -52,8 +52,7 @@ fn rotate_function(f: &mut Function) -> bool {
             }
             tried[l.header] = true;
             let blocks = f.blocks.len();
-            if let Some(g) = rotate(f, &l) {
-                *f = g;
+            if rotate(f, &l) {
                 changed = true;
                 // Without new blocks the other loops keep their blocks: rotation only adds
                 // latch -> exit edges next to the paths latch -> h -> exit, so what reaches a
@@ -77,11 +76,12 @@ fn copyable(k: &InstKind) -> bool {
     super::simplify::is_pure(k) && !matches!(k, InstKind::ToDyn(_) | InstKind::FromDyn { .. })
 }
 
-/// The function with loop `l` rotated, or `None` where it does not qualify.
-fn rotate(f: &Function, l: &NaturalLoop) -> Option<Function> {
+/// Rotates loop `l` of `f` in place; returns whether it did. Where the loop does not
+/// qualify, `f` is left exactly as it was (see `Undo`).
+fn rotate(f: &mut Function, l: &NaturalLoop) -> bool {
     let h = l.header;
     let hb = &f.blocks[h];
-    let Terminator::Branch { then_block, else_block, .. } = &hb.term else { return None };
+    let Terminator::Branch { then_block, else_block, .. } = &hb.term else { return false };
     let (t, e) = (then_block.index(), else_block.index());
     let in_loop = |b: usize| l.body.get(b).copied().unwrap_or(false);
     // Exactly one side stays in the loop, and it is not the header itself (a one-block loop
@@ -89,85 +89,112 @@ fn rotate(f: &Function, l: &NaturalLoop) -> Option<Function> {
     let then_is_body = match (in_loop(t), in_loop(e)) {
         (true, false) if t != h => true,
         (false, true) if e != h => false,
-        _ => return None,
+        _ => return false,
     };
     if hb.insts.len() > MAX_HEADER_INSTS || !hb.insts.iter().all(|i| copyable(&i.kind)) {
-        return None;
+        return false;
     }
-    let preds = f.predecessors();
-    let latches: Vec<usize> = preds[h].iter().copied().filter(|&p| in_loop(p)).collect();
+    let (body_t, exit_t) = if then_is_body { (t, e) } else { (e, t) };
+    // Only three predecessor lists matter: `h`'s in-loop ones (the latches, in block order,
+    // each once) and whether the two targets have any predecessor but `h`. One scan of the
+    // terminators finds them without building every block's list.
+    let mut latches: Vec<usize> = Vec::new();
+    let mut shared = [false; 2]; // body_t, exit_t: reached from a block other than `h`
+    for (bi, b) in f.blocks.iter().enumerate() {
+        for (succ, _) in b.term.successors() {
+            let s = succ.index();
+            if s == h && in_loop(bi) && latches.last() != Some(&bi) {
+                latches.push(bi);
+            }
+            if bi != h {
+                shared[0] |= s == body_t;
+                shared[1] |= s == exit_t;
+            }
+        }
+    }
     if latches.is_empty() || latches.len() > MAX_LATCHES {
-        return None;
+        return false;
     }
     for &p in &latches {
         match &f.blocks[p].term {
             Terminator::Jump { target, .. } if target.index() == h && p != h => {}
-            _ => return None,
+            _ => return false,
         }
     }
 
-    let mut g = f.clone();
+    // From here on `f` changes; `undo` puts it back if the renaming below finds a use it
+    // cannot reach from either entry.
+    let mut undo = Undo {
+        header: h,
+        values: f.values.len(),
+        blocks: f.blocks.len(),
+        header_term: f.blocks[h].term.clone(),
+        params: Vec::new(),
+        latches: latches
+            .iter()
+            .map(|&p| (p, f.blocks[p].insts.len(), f.blocks[p].term.clone()))
+            .collect(),
+    };
     // Every value `h` defines; unused ones become dead parameters that `simplify` drops.
-    let live: Vec<ValueId> = g.blocks[h]
+    let live: Vec<ValueId> = f.blocks[h]
         .params
         .iter()
         .copied()
-        .chain(g.blocks[h].insts.iter().filter_map(|i| i.result))
+        .chain(f.blocks[h].insts.iter().filter_map(|i| i.result))
         .collect();
-    let tys: Vec<Type> = live.iter().map(|&v| g.ty(v)).collect();
+    let tys: Vec<Type> = live.iter().map(|&v| f.ty(v)).collect();
 
     // Give each side of `h`'s branch an entry block taking `live` as parameters.
-    let (body_t, exit_t) = if then_is_body { (t, e) } else { (e, t) };
     let mut entries = Vec::new(); // (entry block, its parameters for `live`)
-    for (target, is_then) in [(body_t, then_is_body), (exit_t, !then_is_body)] {
-        let fresh: Vec<ValueId> = tys.iter().map(|&ty| g.new_value(ty)).collect();
-        let Terminator::Branch { then_args, else_args, .. } = &mut g.blocks[h].term else {
-            return None;
+    for (target, is_then, shared) in
+        [(body_t, then_is_body, shared[0]), (exit_t, !then_is_body, shared[1])]
+    {
+        let fresh: Vec<ValueId> = tys.iter().map(|&ty| f.new_value(ty)).collect();
+        let x = f.blocks.len();
+        let Terminator::Branch { then_block, then_args, else_block, else_args, .. } =
+            &mut f.blocks[h].term
+        else {
+            undo.apply(f);
+            return false;
         };
-        let args = if is_then { then_args } else { else_args };
-        let only_pred = preds[target] == [h] && body_t != exit_t;
+        let (args, block) = if is_then { (then_args, then_block) } else { (else_args, else_block) };
+        let only_pred = !shared && body_t != exit_t;
         if only_pred {
             // The target's own parameters come first, then `live`.
             args.extend(live.iter().copied());
-            g.blocks[target].params.extend(fresh.iter().copied());
+            undo.params.push((target, f.blocks[target].params.len()));
+            f.blocks[target].params.extend(fresh.iter().copied());
             entries.push((target, fresh));
         } else {
             // A forwarding block: `X(live'): jump target(args')`.
-            let rename: HashMap<ValueId, ValueId> =
-                live.iter().copied().zip(fresh.iter().copied()).collect();
-            let fwd_args: Vec<ValueId> =
-                args.iter().map(|v| rename.get(v).copied().unwrap_or(*v)).collect();
+            let rename = |v: ValueId| live.iter().position(|&l| l == v).map_or(v, |i| fresh[i]);
+            let fwd_args: Vec<ValueId> = args.iter().map(|&v| rename(v)).collect();
             *args = live.clone();
-            let x = g.blocks.len();
-            g.blocks.push(Block {
+            *block = BlockId::new(x);
+            f.blocks.push(Block {
                 params: fresh.clone(),
                 insts: Vec::new(),
                 term: Terminator::Jump { target: BlockId::new(target), args: fwd_args },
             });
-            let Terminator::Branch { then_block, else_block, .. } = &mut g.blocks[h].term else {
-                return None;
-            };
-            if is_then {
-                *then_block = BlockId::new(x);
-            } else {
-                *else_block = BlockId::new(x);
-            }
             entries.push((x, fresh));
         }
     }
 
     // Each latch: `jump h(args)` becomes a copy of `h`'s instructions and branch, on `args`.
-    let header = g.blocks[h].clone();
+    let header = f.blocks[h].clone();
     for &p in &latches {
-        let Terminator::Jump { args, .. } = &g.blocks[p].term else { return None };
-        let mut subst: HashMap<ValueId, ValueId> =
+        let Terminator::Jump { args, .. } = &f.blocks[p].term else {
+            undo.apply(f);
+            return false;
+        };
+        let mut subst: FxHashMap<ValueId, ValueId> =
             header.params.iter().copied().zip(args.iter().copied()).collect();
         let mut copies = Vec::with_capacity(header.insts.len());
         for inst in &header.insts {
             let mut c = inst.clone();
             for_each_operand_mut(&mut c.kind, |v| *v = subst.get(v).copied().unwrap_or(*v));
             if let Some(r) = inst.result {
-                let nr = g.new_value(g.ty(r));
+                let nr = f.new_value(f.ty(r));
                 subst.insert(r, nr);
                 c.result = Some(nr);
             }
@@ -180,38 +207,107 @@ fn rotate(f: &Function, l: &NaturalLoop) -> Option<Function> {
             then_args.iter_mut().for_each(s);
             else_args.iter_mut().for_each(s);
         }
-        g.blocks[p].insts.extend(copies);
-        g.blocks[p].term = term;
+        f.blocks[p].insts.extend(copies);
+        f.blocks[p].term = term;
     }
 
     // Rename the uses of `live` outside `h` to the parameters of the entry dominating them.
-    let idom = g.dominators();
-    let dominates = |a: usize, mut b: usize| loop {
-        if a == b {
-            return true;
-        }
-        match idom[b] {
-            Some(d) if d != b => b = d,
-            _ => return false,
-        }
-    };
-    let is_live: HashSet<ValueId> = live.iter().copied().collect();
-    for (b, d) in idom.iter().enumerate() {
-        if b == h || d.is_none() {
+    // First find every block to rename and its entry, so that a use neither entry dominates
+    // is found before anything is renamed. Only the two entries' dominance matters, so it is
+    // read off its definition (entry `x` dominates `b` when `b` cannot be reached without
+    // passing `x`) with one walk per entry instead of the whole dominator tree.
+    let reach = reachable_avoiding(f, None);
+    let avoiding: Vec<Vec<bool>> =
+        entries.iter().map(|(x, _)| reachable_avoiding(f, Some(*x))).collect();
+    let dominates = |e: usize, b: usize| b == entries[e].0 || !avoiding[e][b];
+    // Per value: 1 + its index in `live`, or 0 (a dense table: every operand of the
+    // function is looked up).
+    let mut slot = vec![0u32; f.values.len()];
+    for (i, v) in live.iter().enumerate() {
+        slot[v.index()] = i as u32 + 1;
+    }
+    let is_live = |v: ValueId| slot.get(v.index()).is_some_and(|&s| s != 0);
+    let mut renames = Vec::new(); // (block, index into `entries`)
+    for (b, &reached) in reach.iter().enumerate() {
+        if b == h || !reached {
             continue;
         }
-        let blk = &g.blocks[b];
+        let blk = &f.blocks[b];
         let mut uses_live = false;
-        let mut note = |v: ValueId| uses_live |= is_live.contains(&v);
+        let mut note = |v: ValueId| uses_live |= is_live(v);
         blk.insts.iter().for_each(|i| i.kind.for_each_operand(&mut note));
         blk.term.for_each_operand(&mut note);
         if !uses_live {
             continue;
         }
-        let (_, fresh) = entries.iter().find(|(x, _)| dominates(*x, b))?;
-        let map: HashMap<ValueId, ValueId> =
-            live.iter().copied().zip(fresh.iter().copied()).collect();
-        replace_uses_in_block(&mut g.blocks[b], &map);
+        match (0..entries.len()).find(|&e| dominates(e, b)) {
+            Some(entry) => renames.push((b, entry)),
+            None => {
+                undo.apply(f);
+                return false;
+            }
+        }
     }
-    Some(g)
+    for (b, entry) in renames {
+        let fresh = &entries[entry].1;
+        let r = |v: &mut ValueId| {
+            if let Some(&s) = slot.get(v.index()) {
+                if s != 0 {
+                    *v = fresh[s as usize - 1];
+                }
+            }
+        };
+        replace_in_block(&mut f.blocks[b], r);
+    }
+    true
+}
+
+/// Per block: whether a path from the entry block reaches it without passing `avoid`.
+fn reachable_avoiding(f: &Function, avoid: Option<usize>) -> Vec<bool> {
+    let n = f.blocks.len();
+    let mut seen = vec![false; n];
+    if n == 0 || avoid == Some(0) {
+        return seen;
+    }
+    seen[0] = true;
+    let mut stack = vec![0];
+    while let Some(b) = stack.pop() {
+        for (succ, _) in f.blocks[b].term.successors() {
+            let s = succ.index();
+            if s < n && !seen[s] && avoid != Some(s) {
+                seen[s] = true;
+                stack.push(s);
+            }
+        }
+    }
+    seen
+}
+
+/// What `rotate` changes before it knows whether the loop qualifies, to put back if not:
+/// new values and blocks are appended (truncated away), and only `h`'s terminator, the
+/// targets' parameter lists and the latches' instructions and terminators are edited.
+struct Undo {
+    header: usize,
+    values: usize,
+    blocks: usize,
+    header_term: Terminator,
+    /// (target block, its parameter count before).
+    params: Vec<(usize, usize)>,
+    /// (latch, its instruction count before, its terminator before).
+    latches: Vec<(usize, usize, Terminator)>,
+}
+
+impl Undo {
+    fn apply(self, f: &mut Function) {
+        f.blocks[self.header].term = self.header_term;
+        for (p, insts, term) in self.latches {
+            f.blocks[p].insts.truncate(insts);
+            f.blocks[p].term = term;
+        }
+        for (b, n) in self.params {
+            f.blocks[b].params.truncate(n);
+        }
+        f.blocks.truncate(self.blocks);
+        f.values.truncate(self.values);
+    }
 }

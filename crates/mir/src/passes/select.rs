@@ -27,7 +27,7 @@
 
 use super::replace_uses;
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// At most this many non-constant instructions per arm: both sides now always run.
 const MAX_ARM: usize = 3;
@@ -173,7 +173,7 @@ fn merge_single_successor(f: &mut Function, h: usize) {
     if j == h || j == 0 || f.predecessors()[j] != [h] {
         return;
     }
-    let map: HashMap<ValueId, ValueId> =
+    let map: FxHashMap<ValueId, ValueId> =
         f.blocks[j].params.iter().copied().zip(args.iter().copied()).collect();
     let mut blk = std::mem::replace(
         &mut f.blocks[j],

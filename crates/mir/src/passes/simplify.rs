@@ -5,7 +5,7 @@
 
 use super::{replace_uses, resolve, ValueMap};
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Runs every simplification on every function until nothing changes.
 pub fn simplify(m: &mut Module) {
@@ -193,7 +193,7 @@ fn fold_boxing(f: &mut Function) -> bool {
     if !any_boxed {
         return false;
     }
-    let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut map: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     let mut changed = false;
     for b in 0..f.blocks.len() {
         for k in 0..f.blocks[b].insts.len() {
@@ -315,7 +315,7 @@ fn remove_trivial_params(f: &mut Function) -> bool {
     let mut remove = vec![false; f.values.len()];
     let mut any = false;
     loop {
-        let mut map: HashMap<ValueId, ValueId> = HashMap::new();
+        let mut map: FxHashMap<ValueId, ValueId> = FxHashMap::default();
         for bi in 1..f.blocks.len() {
             for (pi, &p) in f.blocks[bi].params.iter().enumerate() {
                 let mut only: Option<ValueId> = None;

@@ -26,7 +26,8 @@
 
 use super::infer_types;
 use crate::ir::*;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 /// Upper bound on clones of one function.
 pub const MAX_CLONES: usize = 4;
@@ -45,8 +46,8 @@ pub fn specialize(m: &mut Module) {
     /// A call site of an original function: (caller, block, inst, current target, signature).
     type CallSite = (usize, usize, usize, FuncId, Vec<Type>);
     let mut origin: Vec<FuncId> = m.func_ids().collect();
-    let mut clones: HashMap<(FuncId, Vec<Type>), FuncId> = HashMap::new();
-    let mut clone_count: HashMap<FuncId, usize> = HashMap::new();
+    let mut clones: FxHashMap<(FuncId, Vec<Type>), FuncId> = FxHashMap::default();
+    let mut clone_count: FxHashMap<FuncId, usize> = FxHashMap::default();
     for _ in 0..MAX_ROUNDS {
         infer_types(m);
         let mut groups: BTreeMap<FuncId, Vec<CallSite>> = BTreeMap::new();

@@ -19,7 +19,7 @@
 
 use super::{value_defs, ValueMap};
 use crate::ir::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// At most this many new induction variables per loop (each holds a register).
 const MAX_PER_LOOP: usize = 4;
@@ -65,7 +65,7 @@ fn reduce_function(f: &mut Function) -> bool {
     let facts = Facts::new(f, preds, idom);
     let mut changed = false;
     // Every replacement, applied once at the end (the facts describe the function as it was).
-    let mut rename: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut rename: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     for l in &loops {
         let Some(p) = l.preheader else { continue };
         let in_loop = &l.body;
@@ -128,7 +128,7 @@ fn depth_of(loops: &[NaturalLoop], b: usize) -> usize {
 fn reduce_loop(
     f: &mut Function,
     facts: &Facts,
-    rename: &mut HashMap<ValueId, ValueId>,
+    rename: &mut FxHashMap<ValueId, ValueId>,
     loops: &[NaturalLoop],
     l: &NaturalLoop,
     p: usize,
@@ -278,7 +278,7 @@ fn reduce_loop(
     if groups.is_empty() {
         return false;
     }
-    let steps: HashMap<usize, Vec<i64>> = counters.into_iter().map(|(k, _, s)| (k, s)).collect();
+    let steps: FxHashMap<usize, Vec<i64>> = counters.into_iter().map(|(k, _, s)| (k, s)).collect();
     let site = f.blocks[h].insts.first().map_or(SiteId(0), |i| i.site);
     for (d, ts, _) in groups {
         let init_arg = match f.blocks[p].term.successors().iter().find(|(t, _)| t.index() == h) {
@@ -309,7 +309,7 @@ fn reduce_loop(
                 emit(f, &mut pre, Type::Int, InstKind::IntBin { op, a: prod, b })
             }
         };
-        let mut step_vals: HashMap<i64, ValueId> = HashMap::new();
+        let mut step_vals: FxHashMap<i64, ValueId> = FxHashMap::default();
         for &c in &steps[&d.iv_index] {
             if let std::collections::hash_map::Entry::Vacant(e) = step_vals.entry(c) {
                 let cv = emit(f, &mut pre, Type::Int, InstKind::Const(Const::Int(c)));

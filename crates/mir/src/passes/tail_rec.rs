@@ -40,6 +40,7 @@
 
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
+use rustc_hash::FxHashMap;
 
 /// More iterations than frames fit the program stack (`nyash_runtime::BIG_STACK_SIZE`,
 /// 512 MiB, over the smallest x86-64 frame: a return address and a saved frame pointer).
@@ -139,7 +140,7 @@ fn copy_calling_itself(f: &Function, me: FuncId, id: FuncId, suffix: &str) -> Fu
 /// (at most the entry's, and past the test's limit) minus `c` cannot wrap.
 fn calls_within_bound(f: &Function, me: FuncId, sites: &[Site], bound: &TripBound) -> bool {
     let consts = int_constants(f);
-    let defs: std::collections::HashMap<ValueId, &InstKind> =
+    let defs: FxHashMap<ValueId, &InstKind> =
         f.blocks.iter().flat_map(|b| &b.insts).filter_map(|i| Some((i.result?, &i.kind))).collect();
     let p = f.params[bound.param];
     let within = |arg: ValueId| -> Option<()> {
@@ -244,7 +245,7 @@ fn trip_bound(f: &Function, sites: &[Site]) -> Option<TripBound> {
     };
     // Every tail call passes `p - c` (`falls`) or `p + c`, `c >= 1`, never wrapping past the
     // limit; `step` is the smallest such `c`.
-    let defs: std::collections::HashMap<ValueId, &InstKind> =
+    let defs: FxHashMap<ValueId, &InstKind> =
         f.blocks.iter().flat_map(|b| &b.insts).filter_map(|i| Some((i.result?, &i.kind))).collect();
     let mut step = i64::MAX;
     for s in sites {
@@ -280,7 +281,7 @@ fn trip_bound(f: &Function, sites: &[Site]) -> Option<TripBound> {
 }
 
 /// The Int constants of `f`.
-fn int_constants(f: &Function) -> std::collections::HashMap<ValueId, i64> {
+fn int_constants(f: &Function) -> FxHashMap<ValueId, i64> {
     f.blocks
         .iter()
         .flat_map(|b| &b.insts)

@@ -28,7 +28,7 @@
 use super::replace_uses;
 use crate::ir::*;
 use crate::runtime_abi::RtFn;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Runs the unboxing on every function.
 pub fn unbox_block_params(m: &mut Module) {
@@ -62,7 +62,7 @@ fn is_scalar(t: Type) -> bool {
 
 fn unbox_function(f: &mut Function) {
     // `todyn x` results with `x` scalar: result → x.
-    let mut boxed_of: HashMap<ValueId, ValueId> = HashMap::new();
+    let mut boxed_of: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     for b in &f.blocks {
         for i in &b.insts {
             if let (InstKind::ToDyn(x), Some(r)) = (&i.kind, i.result) {
@@ -73,7 +73,7 @@ fn unbox_function(f: &mut Function) {
         }
     }
     // Candidates: Boxed params of non-entry blocks (the entry's are the function's).
-    let mut state: HashMap<ValueId, State> = HashMap::new();
+    let mut state: FxHashMap<ValueId, State> = FxHashMap::default();
     for b in f.blocks.iter().skip(1) {
         for &p in &b.params {
             if f.ty(p).repr() == Repr::Boxed {
@@ -85,7 +85,7 @@ fn unbox_function(f: &mut Function) {
         return;
     }
     // Incoming arguments per parameter.
-    let mut incoming: HashMap<ValueId, Vec<ValueId>> = HashMap::new();
+    let mut incoming: FxHashMap<ValueId, Vec<ValueId>> = FxHashMap::default();
     for b in &f.blocks {
         for (t, args) in b.term.successors() {
             let Some(tb) = f.blocks.get(t.index()) else { continue };
@@ -121,7 +121,7 @@ fn unbox_function(f: &mut Function) {
             break;
         }
     }
-    let unboxed: HashMap<ValueId, (Type, Type)> = state
+    let unboxed: FxHashMap<ValueId, (Type, Type)> = state
         .iter()
         .filter_map(|(&p, &s)| match s {
             State::Scalar(t) => Some((p, (t, f.ty(p)))),
@@ -142,8 +142,8 @@ fn unbox_function(f: &mut Function) {
 /// unboxed) parameter itself otherwise.
 fn rewrite_edges(
     f: &mut Function,
-    unboxed: &HashMap<ValueId, (Type, Type)>,
-    boxed_of: &HashMap<ValueId, ValueId>,
+    unboxed: &FxHashMap<ValueId, (Type, Type)>,
+    boxed_of: &FxHashMap<ValueId, ValueId>,
 ) {
     let params: Vec<Vec<ValueId>> = f.blocks.iter().map(|b| b.params.clone()).collect();
     for b in &mut f.blocks {
@@ -171,14 +171,15 @@ fn rewrite_edges(
 /// Every other use of an unboxed parameter: `fromdyn` of its own type becomes the parameter,
 /// retains/releases of it go, and the rest read a `todyn` of it made in the using block just
 /// before its first use there (so a cold exit block boxes, not the loop).
-fn rewrite_uses(f: &mut Function, unboxed: &HashMap<ValueId, (Type, Type)>) {
-    let mut same: HashMap<ValueId, ValueId> = HashMap::new();
+fn rewrite_uses(f: &mut Function, unboxed: &FxHashMap<ValueId, (Type, Type)>) {
+    let mut same: FxHashMap<ValueId, ValueId> = FxHashMap::default();
     let params: Vec<Vec<ValueId>> = f.blocks.iter().map(|b| b.params.clone()).collect();
     // `todyn` cannot fail, so its site is only an annotation: any of the function's will do.
     let any_site = f.blocks.iter().flat_map(|b| &b.insts).map(|i| i.site).next();
     for bi in 0..f.blocks.len() {
         let insts = std::mem::take(&mut f.blocks[bi].insts);
-        let mut bx = Boxer { unboxed, boxed: HashMap::new(), out: Vec::with_capacity(insts.len()) };
+        let mut bx =
+            Boxer { unboxed, boxed: FxHashMap::default(), out: Vec::with_capacity(insts.len()) };
         for mut inst in insts {
             match (&inst.kind, inst.result) {
                 (InstKind::FromDyn { value, to }, Some(r))
@@ -240,9 +241,9 @@ fn rewrite_uses(f: &mut Function, unboxed: &HashMap<ValueId, (Type, Type)>) {
 
 /// Rebuilds one block's instructions, boxing unboxed parameters where a Boxed use needs them.
 struct Boxer<'a> {
-    unboxed: &'a HashMap<ValueId, (Type, Type)>,
+    unboxed: &'a FxHashMap<ValueId, (Type, Type)>,
     /// Parameter → its `todyn` in this block, made on first need.
-    boxed: HashMap<ValueId, ValueId>,
+    boxed: FxHashMap<ValueId, ValueId>,
     out: Vec<Inst>,
 }
 
