@@ -88,25 +88,6 @@ impl<M: Module> FnLowering<'_, '_, M> {
         Ok(())
     }
 
-    /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
-    /// ordinary call".
-    ///
-    /// The layout is chosen by the receiver's static element type: Int, Float or Bool
-    /// elements use the compact kinds (8 or 1 bytes, no reference counting), anything else
-    /// `(tag, payload)` pairs. Either way the array's kind word is checked against the layout
-    /// the code assumes (the runtime may have turned a typed array into one of values, and an
-    /// array of values may reach a receiver typed Array(sites) of mixed sites); a mismatch
-    /// goes to the runtime call like every other unusual case.
-    pub(super) fn array_fast_path(
-        &mut self,
-        recv: ValueId,
-        method: SymId,
-        args: &[ValueId],
-        site: SiteId,
-    ) -> Result<Option<CVal>, BackendError> {
-        self.array_fast_path_with(recv, method, args, site, false)
-    }
-
     /// A borrowed element: `v = a.get(i)` right before `Release(v)`
     /// (`nyash_mir::passes::is_borrowed_get`). The pair never changes a count, so the fast
     /// path reads the element without a retain and the release is not emitted; only the
@@ -117,7 +98,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
         if self.runs_once_here() {
             return Ok(false);
         }
-        match self.array_fast_path_with(*recv, *method, args, inst.site, true)? {
+        match self.array_fast_path(*recv, *method, args, inst.site, true)? {
             Some(v) => {
                 self.define(inst.result, v)?;
                 Ok(true)
@@ -126,8 +107,18 @@ impl<M: Module> FnLowering<'_, '_, M> {
         }
     }
 
-    /// `array_fast_path`; `borrow`: the result is borrowed (see `lower_borrowed_get`).
-    fn array_fast_path_with(
+    /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
+    /// ordinary call".
+    ///
+    /// The layout is chosen by the receiver's static element type: Int, Float or Bool
+    /// elements use the compact kinds (8 or 1 bytes, no reference counting), anything else
+    /// `(tag, payload)` pairs. Either way the array's kind word is checked against the layout
+    /// the code assumes (the runtime may have turned a typed array into one of values, and an
+    /// array of values may reach a receiver typed Array(sites) of mixed sites); a mismatch
+    /// goes to the runtime call like every other unusual case.
+    ///
+    /// `borrow`: the result is borrowed, so it takes no reference (see `lower_borrowed_get`).
+    pub(super) fn array_fast_path(
         &mut self,
         recv: ValueId,
         method: SymId,

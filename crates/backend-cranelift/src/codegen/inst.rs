@@ -145,7 +145,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 self.method_call(*recv, method.0, args, site)?
             }
             InstKind::DynMethodCall { recv, method, args } => {
-                match self.array_fast_path(*recv, *method, args, site)? {
+                match self.array_fast_path(*recv, *method, args, site, false)? {
                     Some(v) => v,
                     None => self.method_call(*recv, method.0, args, site)?,
                 }

@@ -153,26 +153,6 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         Ok(())
     }
 
-    /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
-    /// ordinary call".
-    ///
-    /// The layout is chosen by the receiver's static element type: Int, Float or Bool
-    /// elements use the compact kinds (8 or 1 bytes, no reference counting), anything else
-    /// `(tag, payload)` pairs. Either way the array's kind word is checked against the layout
-    /// the code assumes (the runtime may have turned a typed array into one of values, and an
-    /// array of values may reach a receiver typed Array(sites) of mixed sites); a mismatch
-    /// goes to the runtime call like every other unusual case.
-    pub(super) fn array_fast_path(
-        &mut self,
-        recv: ValueId,
-        method: SymId,
-        args: &[ValueId],
-        site: SiteId,
-        name: &str,
-    ) -> CgResult<Option<Val<'ctx>>> {
-        self.array_fast_path_with(recv, method, args, site, name, false)
-    }
-
     /// A borrowed element: `v = a.get(i)` right before `Release(v)`
     /// (`nyash_mir::passes::is_borrowed_get`). The pair never changes a count, so the fast
     /// path reads the element without a retain and the release is not emitted; only the
@@ -181,7 +161,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
     pub(super) fn lower_borrowed_get(&mut self, inst: &Inst) -> CgResult<bool> {
         let InstKind::DynMethodCall { recv, method, args } = &inst.kind else { return Ok(false) };
         let name = inst.result.map(super::function::value_name).unwrap_or_default();
-        match self.array_fast_path_with(*recv, *method, args, inst.site, &name, true)? {
+        match self.array_fast_path(*recv, *method, args, inst.site, &name, true)? {
             Some(v) => {
                 if let Some(r) = inst.result {
                     self.def(r, v)?;
@@ -192,8 +172,18 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
         }
     }
 
-    /// `array_fast_path`; `borrow`: the result is borrowed (see `lower_borrowed_get`).
-    fn array_fast_path_with(
+    /// The ArrayBox fast path of a `DynMethodCall`, if it has one: `None` means "emit the
+    /// ordinary call".
+    ///
+    /// The layout is chosen by the receiver's static element type: Int, Float or Bool
+    /// elements use the compact kinds (8 or 1 bytes, no reference counting), anything else
+    /// `(tag, payload)` pairs. Either way the array's kind word is checked against the layout
+    /// the code assumes (the runtime may have turned a typed array into one of values, and an
+    /// array of values may reach a receiver typed Array(sites) of mixed sites); a mismatch
+    /// goes to the runtime call like every other unusual case.
+    ///
+    /// `borrow`: the result is borrowed, so it takes no reference (see `lower_borrowed_get`).
+    pub(super) fn array_fast_path(
         &mut self,
         recv: ValueId,
         method: SymId,

@@ -132,7 +132,7 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
                 self.m.rt_call(&self.builder, *func, &args, inst.site, &name)?
             }
             InstKind::DynMethodCall { recv, method, args } => {
-                match self.array_fast_path(*recv, *method, args, inst.site, &name)? {
+                match self.array_fast_path(*recv, *method, args, inst.site, &name, false)? {
                     Some(v) => Some(v),
                     None => Some(self.method_call(*recv, method.0, args, inst.site, &name)?),
                 }
