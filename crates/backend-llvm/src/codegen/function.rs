@@ -224,12 +224,14 @@ impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
             let ptr = self.builder.build_alloca(ty, "argbuf")?;
             self.argbuf = Some((ty, ptr));
         }
-        let growing: Vec<(BlockId, ValueId)> = self
+        let mut growing: Vec<(BlockId, ValueId)> = self
             .views
             .take_growing
             .iter()
             .flat_map(|(&p, arrays)| arrays.iter().map(move |&(recv, _)| (p, recv)))
             .collect();
+        // In a fixed order, not the map's: the IR (its value names) must not depend on hashing.
+        growing.sort_unstable();
         for key in growing {
             let i64t = self.m.types.i64;
             let slots = [
