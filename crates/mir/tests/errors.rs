@@ -188,6 +188,14 @@ error[E0299]: `throw` is not supported yet
 }
 
 #[test]
+fn try_catch_is_one_error_even_when_the_handler_uses_the_caught_value() {
+    let src = "static box Main {\n    main() {\n        try { print(1) } catch (e) { print(e) }\n        return 0\n    }\n}\n";
+    let out = common::errors(src);
+    assert!(out.starts_with("error[E0299]: `try` / `catch` is not supported yet"), "{out}");
+    assert_eq!(out.matches("error[").count(), 1, "{out}");
+}
+
+#[test]
 fn missing_main() {
     let src = "static box Util {\n    f() { return 1 }\n}\n";
     let out = common::errors(src);

@@ -174,8 +174,16 @@ impl FuncBuilder<'_, '_> {
                 self.unsupported(s.span, "`try` / `catch`");
                 // Still check the bodies for errors; they run nowhere.
                 self.lower_block(body);
-                if let Some((_, c)) = catch {
+                if let Some((name, c)) = catch {
+                    // The caught value is bound (to null) so that its uses in the handler are
+                    // not reported as undefined on top of the one error that matters.
+                    let mark = self.push_scope();
+                    if let Some(id) = name {
+                        let v = self.const_val(Const::Null, id.span.start);
+                        self.declare(&id.name, id.span, v);
+                    }
                     self.lower_block(c);
+                    self.pop_scope(mark, c.span.end.saturating_sub(1));
                 }
                 if let Some(c) = cleanup {
                     self.lower_block(c);
