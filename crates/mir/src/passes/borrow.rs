@@ -175,7 +175,8 @@ fn window_releases(
             }
         }
     }
-    Some(releases)
+    // Every path an error exit: there is no release to move.
+    (!releases.is_empty()).then_some(releases)
 }
 
 /// Deletes `releases` and puts one `Release` right after the `get` at `(block, k)`.
