@@ -34,6 +34,7 @@ impl Backend for CraneliftBackend {
         nyash_mir::pipeline::Passes {
             tail_recursion: true,
             self_unroll: 4,
+            entry_guards: true,
             strength_reduce: true,
             rotate: true,
             borrow: true,

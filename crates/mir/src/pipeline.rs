@@ -2,10 +2,10 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    borrow_array_elements, eliminate_tail_recursion, forward_fields, infer_types, inline, legalize,
-    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks, rotate_loops,
-    select_tiny_branches, simplify_memo, sink_null_guards, specialize, typed_array_allocations,
-    unbox_block_params, version_bounds_checks, SimplifyMemo,
+    borrow_array_elements, eliminate_tail_recursion, forward_fields, infer_types, inline,
+    inline_entry_guards, legalize, reduce_induction_variables, remove_dead_functions,
+    remove_unreachable_blocks, rotate_loops, select_tiny_branches, simplify_memo, sink_null_guards,
+    specialize, typed_array_allocations, unbox_block_params, version_bounds_checks, SimplifyMemo,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -14,12 +14,13 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
 /// (generic) → legalize → typed array allocations → simplify → verify (legal) → tail
-/// recursion → inline →
-/// simplify → verify (legal) → field forwarding and store sinking → simplify → verify (legal)
-/// → null-guard sinking → simplify → verify (legal) → block-parameter unboxing → simplify →
-/// if-conversion → simplify → verify (legal) → bounds-check loop versioning → simplify →
-/// verify (legal) → strength reduction of derived induction variables → simplify → verify
-/// (legal) → loop rotation → verify (legal) → element borrowing → verify (legal) → dead-function elimination → verify (legal).
+/// recursion → inline → simplify → verify (legal) → entry-test inlining → simplify → verify
+/// (legal) → field forwarding and store sinking → simplify → verify (legal) → null-guard
+/// sinking → simplify → verify (legal) → block-parameter unboxing → simplify → if-conversion
+/// → simplify → verify (legal) → bounds-check loop versioning → simplify → verify (legal) →
+/// strength reduction of derived induction variables → simplify → verify (legal) → loop
+/// rotation → verify (legal) → element borrowing → verify (legal) → dead-function
+/// elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///
@@ -48,6 +49,9 @@ pub struct Passes {
     pub inline: bool,
     /// How many levels deep a small self-recursive function is inlined into itself.
     pub self_unroll: usize,
+    /// Copy a self-recursive function's entry test and immediate exit to its call sites
+    /// (`passes::inline_entry_guards`): the calls that would return at once are not made.
+    pub entry_guards: bool,
     /// Forward known field values to later loads (`passes::forward_fields`).
     pub forward: bool,
     /// Sink what a null guard does not need into both of its sides (`passes::sink_null_guards`).
@@ -77,6 +81,7 @@ impl Default for Passes {
             tail_recursion: false,
             inline: true,
             self_unroll: 1,
+            entry_guards: false,
             forward: true,
             sink_guards: true,
             bounds_version: true,
@@ -97,6 +102,7 @@ impl Passes {
             tail_recursion: false,
             inline: false,
             self_unroll: 0,
+            entry_guards: false,
             forward: false,
             sink_guards: false,
             bounds_version: false,
@@ -154,6 +160,12 @@ pub fn compile_with(
         simplify_memo(&mut m, &mut memo);
         if check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after inlining", e))?;
+        }
+    }
+    if passes.entry_guards && inline_entry_guards(&mut m) {
+        simplify_memo(&mut m, &mut memo);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after entry-test inlining", e))?;
         }
     }
     if passes.forward {

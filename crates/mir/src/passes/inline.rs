@@ -322,3 +322,151 @@ fn merge_straight_lines(f: &mut Function) {
     }
     super::remove_unreachable_blocks(f);
 }
+
+/// Most steps along unconditional jumps from a function's entry to its entry test.
+const MAX_ENTRY_PATH: usize = 4;
+/// Largest entry path plus fast exit (instructions) copied to each call site.
+const MAX_GUARD_INSTS: usize = 12;
+
+/// Partial inlining of entry tests: a self-recursive function whose entry path (pure
+/// instructions along unconditional jumps) ends in a branch one side of which returns at once
+/// through pure instructions (`if n < 2 { return n }`) gets that test and exit copied to each
+/// of its call sites, so the calls that would return straight away are not made. Returns
+/// whether anything changed.
+///
+/// Each call site becomes: the entry path's instructions on the arguments; if the test takes
+/// the fast side, its result; else the original call. Both are what the call computes: the
+/// callee would run the same pure instructions first and take the same side. Only pure
+/// instructions that cannot fail are copied (`simplify::is_pure`), so nothing observable
+/// moves; a recursion that never reaches its exit test's fast side calls exactly as before.
+pub fn inline_entry_guards(m: &mut Module) -> bool {
+    let n = m.funcs.len();
+    let mut changed = false;
+    for fi in 0..n {
+        if fi == m.entry.index() {
+            continue;
+        }
+        let self_recursive = m.funcs[fi]
+            .blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+            .any(|i| matches!(i.kind, InstKind::Call { func, .. } if func.index() == fi));
+        if !self_recursive {
+            continue;
+        }
+        let Some(guard) = entry_guard(&m.funcs[fi], FuncId::new(fi)) else { continue };
+        let sites = self_calls(&m.funcs[fi], fi);
+        for &(bi, ii) in sites.iter().rev() {
+            // The call left in the copy keeps the site of the call it stands for.
+            let mut g = guard.clone();
+            if let Some(call) = g.blocks.last_mut().and_then(|b| b.insts.first_mut()) {
+                call.site = m.funcs[fi].blocks[bi].insts[ii].site;
+            }
+            inline_site(&mut m.funcs[fi], bi, ii, &g);
+            changed = true;
+        }
+        if !sites.is_empty() {
+            merge_straight_lines(&mut m.funcs[fi]);
+        }
+    }
+    changed
+}
+
+/// The function "entry path of `f`, its test, the fast exit, else `call f`" (see
+/// `inline_entry_guards`), if `f` starts that way. It shares `f`'s value numbering.
+fn entry_guard(f: &Function, id: FuncId) -> Option<Function> {
+    use super::simplify::is_pure;
+    // A counted result would be an owned reference: the exit would have to retain it.
+    if f.ret.is_counted() {
+        return None;
+    }
+    let pure = |b: &Block| b.insts.iter().all(|i| is_pure(&i.kind));
+    let mut path = vec![0usize];
+    loop {
+        let b = &f.blocks[*path.last()?];
+        if !pure(b) {
+            return None;
+        }
+        match &b.term {
+            Terminator::Jump { target, .. } => {
+                let t = target.index();
+                if path.contains(&t) || path.len() >= MAX_ENTRY_PATH {
+                    return None;
+                }
+                path.push(t);
+            }
+            Terminator::Branch { .. } => break,
+            Terminator::Return(_) | Terminator::Unreachable => return None,
+        }
+    }
+    let last = *path.last()?;
+    let Terminator::Branch { cond, then_block, then_args, else_block, else_args } =
+        &f.blocks[last].term
+    else {
+        return None;
+    };
+    let fast_exit = |b: usize| {
+        !path.contains(&b)
+            && pure(&f.blocks[b])
+            && matches!(f.blocks[b].term, Terminator::Return(_))
+    };
+    let (fast, then_fast) = match (fast_exit(then_block.index()), fast_exit(else_block.index())) {
+        (true, false) => (then_block.index(), true),
+        (false, true) => (else_block.index(), false),
+        _ => return None,
+    };
+    let copied: usize =
+        path.iter().map(|&b| f.blocks[b].insts.len()).sum::<usize>() + f.blocks[fast].insts.len();
+    if copied > MAX_GUARD_INSTS {
+        return None;
+    }
+    // Blocks of the guard: the path (same order), the fast exit, then the call.
+    let index_of = |b: usize| path.iter().position(|&p| p == b);
+    let fast_at = BlockId::new(path.len());
+    let call_at = BlockId::new(path.len() + 1);
+    let mut g = Function {
+        name: format!("{}$guard", f.name),
+        params: f.params.clone(),
+        ret: f.ret,
+        blocks: Vec::new(),
+        values: f.values.clone(),
+    };
+    for &b in &path {
+        let blk = &f.blocks[b];
+        let term = match &blk.term {
+            Terminator::Jump { target, args } => Terminator::Jump {
+                target: BlockId::new(index_of(target.index())?),
+                args: args.clone(),
+            },
+            _ => {
+                let fast_args = if then_fast { then_args } else { else_args };
+                let (t, ta, e, ea) = if then_fast {
+                    (fast_at, fast_args.clone(), call_at, Vec::new())
+                } else {
+                    (call_at, Vec::new(), fast_at, fast_args.clone())
+                };
+                Terminator::Branch {
+                    cond: *cond,
+                    then_block: t,
+                    then_args: ta,
+                    else_block: e,
+                    else_args: ea,
+                }
+            }
+        };
+        g.blocks.push(Block { params: blk.params.clone(), insts: blk.insts.clone(), term });
+    }
+    g.blocks.push(f.blocks[fast].clone());
+    let r = g.new_value(f.ret);
+    let site = SiteId(0); // set per call site by the caller
+    g.blocks.push(Block {
+        params: Vec::new(),
+        insts: vec![Inst {
+            result: Some(r),
+            kind: InstKind::Call { func: id, args: f.params.clone() },
+            site,
+        }],
+        term: Terminator::Return(r),
+    });
+    Some(g)
+}

@@ -32,7 +32,7 @@ pub use dead_funcs::remove_dead_functions;
 pub use forward::forward_fields;
 pub use guard_sink::sink_null_guards;
 pub use infer::{binary_result, infer_types, unary_result};
-pub use inline::inline;
+pub use inline::{inline, inline_entry_guards};
 pub use legalize::legalize;
 pub use rotate::rotate_loops;
 pub use select::select_tiny_branches;
