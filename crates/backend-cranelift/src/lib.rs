@@ -26,14 +26,16 @@ impl Backend for CraneliftBackend {
     }
 
     /// Cranelift does no interprocedural optimization of its own, so recursion is reshaped
-    /// in MIR: accumulator tail calls become loops and the self-inliner nests them four deep
-    /// (naive `fib` then makes a fifth of the calls and runs about 1.6x faster).
+    /// in MIR: repeated calls of pure functions are merged (naive `fib` then makes its calls
+    /// in about 1.32^n instead of 1.62^n), accumulator tail calls become loops and the
+    /// self-inliner nests them four deep.
     fn passes(&self) -> nyash_mir::pipeline::Passes {
         // Cranelift has no loop optimizations: strength reduction and loop rotation are done
         // in MIR for it.
         nyash_mir::pipeline::Passes {
             tail_recursion: true,
             self_unroll: 4,
+            merge_calls: true,
             entry_guards: true,
             strength_reduce: true,
             rotate: true,

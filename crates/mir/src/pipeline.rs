@@ -3,9 +3,10 @@
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
     borrow_array_elements, eliminate_tail_recursion, forward_fields, infer_types, inline,
-    inline_entry_guards, legalize, reduce_induction_variables, remove_dead_functions,
-    remove_unreachable_blocks, rotate_loops, select_tiny_branches, simplify_memo, sink_null_guards,
-    specialize, typed_array_allocations, unbox_block_params, version_bounds_checks, SimplifyMemo,
+    inline_entry_guards, legalize, merge_pure_calls, reduce_induction_variables,
+    remove_dead_functions, remove_unreachable_blocks, rotate_loops, select_tiny_branches,
+    simplify_memo, sink_null_guards, specialize, typed_array_allocations, unbox_block_params,
+    version_bounds_checks, SimplifyMemo,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
@@ -13,8 +14,8 @@ use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
-/// (generic) → legalize → typed array allocations → simplify → verify (legal) → tail
-/// recursion → inline → simplify → verify (legal) → entry-test inlining → simplify → verify
+/// (generic) → legalize → typed array allocations → simplify → verify (legal) → call
+/// merging → simplify → verify (legal) → tail recursion → inline → simplify → verify (legal) → entry-test inlining → simplify → verify
 /// (legal) → field forwarding and store sinking → simplify → verify (legal) → null-guard
 /// sinking → simplify → verify (legal) → block-parameter unboxing → simplify → if-conversion
 /// → simplify → verify (legal) → bounds-check loop versioning → simplify → verify (legal) →
@@ -49,6 +50,9 @@ pub struct Passes {
     pub inline: bool,
     /// How many levels deep a small self-recursive function is inlined into itself.
     pub self_unroll: usize,
+    /// Merge redundant and partially redundant calls of pure functions, also through one
+    /// level of self-inlining (`passes::merge_pure_calls`).
+    pub merge_calls: bool,
     /// Copy a self-recursive function's entry test and immediate exit to its call sites
     /// (`passes::inline_entry_guards`): the calls that would return at once are not made.
     pub entry_guards: bool,
@@ -81,6 +85,7 @@ impl Default for Passes {
             tail_recursion: false,
             inline: true,
             self_unroll: 1,
+            merge_calls: false,
             entry_guards: false,
             forward: true,
             sink_guards: true,
@@ -102,6 +107,7 @@ impl Passes {
             tail_recursion: false,
             inline: false,
             self_unroll: 0,
+            merge_calls: false,
             entry_guards: false,
             forward: false,
             sink_guards: false,
@@ -147,6 +153,14 @@ pub fn compile_with(
     simplify_memo(&mut m, &mut memo);
     if check {
         verify_module(&m, Stage::Legal).map_err(|e| ice("after legalization", e))?;
+    }
+    // Before tail recursion elimination, which would leave naive `fib` one call per loop
+    // iteration and nothing repeated to merge.
+    if passes.merge_calls && merge_pure_calls(&mut m) {
+        simplify_memo(&mut m, &mut memo);
+        if check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after call merging", e))?;
+        }
     }
     if passes.tail_recursion {
         // Before inlining: the self-inlined copy then carries the loop too.

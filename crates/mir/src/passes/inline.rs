@@ -228,7 +228,7 @@ fn strongly_connected(graph: &[Vec<usize>]) -> Vec<usize> {
 }
 
 /// Replaces the `Call` at `f.blocks[bi].insts[ii]` by a copy of `callee`'s body.
-fn inline_site(f: &mut Function, bi: usize, ii: usize, callee: &Function) {
+pub(crate) fn inline_site(f: &mut Function, bi: usize, ii: usize, callee: &Function) {
     let tail = f.blocks[bi].insts.split_off(ii + 1);
     let Some(call) = f.blocks[bi].insts.pop() else { return };
     let InstKind::Call { args, .. } = call.kind else {
@@ -283,7 +283,7 @@ fn inline_site(f: &mut Function, bi: usize, ii: usize, callee: &Function) {
 
 /// Merges a block into its predecessor when that predecessor's `Jump` is its only incoming
 /// edge (the splices above leave such chains).
-fn merge_straight_lines(f: &mut Function) {
+pub(crate) fn merge_straight_lines(f: &mut Function) {
     let n = f.blocks.len();
     let mut preds = vec![0usize; n];
     for b in &f.blocks {
