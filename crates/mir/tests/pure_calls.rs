@@ -136,3 +136,14 @@ fn a_partially_repeated_call_moves_onto_the_other_edge() {
     assert_eq!(most_calls_on_a_path(&before, b, "Main.sq"), 2);
     assert_eq!(most_calls_on_a_path(&after, a, "Main.sq"), 1);
 }
+
+#[test]
+fn a_self_call_repeated_as_is_is_merged_without_inlining() {
+    // `g(n - 1) + g(n - 1)` is one call per level once merged; inlining one of the calls
+    // first would make it two (`2 * g(n - 2) + g(n - 1)`).
+    let src = "static box Main {\n g(n) {\n if n < 1 { return 1 }\n \
+        return Main.g(n - 1) + Main.g(n - 1)\n }\n \
+        main() {\n print(Main.g(40))\n return 0\n }\n}\n";
+    let after = compiled(src, true);
+    assert_eq!(most_calls_on_a_path(&after, func(&after, "Main.g"), "Main.g"), 1);
+}

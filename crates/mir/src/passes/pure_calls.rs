@@ -65,11 +65,17 @@ pub fn merge_pure_calls(m: &mut Module) -> bool {
     changed
 }
 
-/// Inlines one of `f`'s self-calls one level where that lets calls merge; see
-/// `merge_pure_calls`. Returns whether `f` changed.
+/// Merges `f`'s own repeated calls, then inlines one of its self-calls one level where that
+/// lets calls merge; see `merge_pure_calls`. Returns whether `f` changed.
+///
+/// The inlined version is kept only if no path through it makes more self-calls than a path
+/// through `f` did (while each covers more levels of the recursion). Merging anything at all
+/// would not do: `g(n - 1) + g(n - 1)` is best merged as it is (one call per level), and
+/// inlining a call first would leave `2 * g(n - 2) + g(n - 1)`, two.
 fn merge_through_self_inlining(f: &mut Function, fi: usize, pure: &[bool]) -> bool {
+    let mut changed = merge_in_function(f, pure);
     if size(f) > MAX_CALLEE_SIZE {
-        return false;
+        return changed;
     }
     let sites: Vec<(usize, usize)> = f
         .blocks
@@ -82,19 +88,52 @@ fn merge_through_self_inlining(f: &mut Function, fi: usize, pure: &[bool]) -> bo
             })
         })
         .collect();
-    if sites.len() < 2 {
-        return false;
-    }
+    let Some(limit) = most_self_calls(f, fi).filter(|_| sites.len() >= 2) else {
+        return changed;
+    };
     for &(bi, ii) in &sites {
         let mut g = f.clone();
         inline_site(&mut g, bi, ii, f);
         merge_straight_lines(&mut g);
-        if merge_in_function(&mut g, pure) {
+        if merge_in_function(&mut g, pure) && most_self_calls(&g, fi).is_some_and(|n| n <= limit) {
             *f = g;
-            return true;
+            changed = true;
+            break;
         }
     }
-    false
+    changed
+}
+
+/// The most calls of itself (function index `fi`) `f` makes on one path from its entry to a
+/// return, or `None` if it has a loop.
+fn most_self_calls(f: &Function, fi: usize) -> Option<usize> {
+    let rpo = f.reverse_post_order();
+    let mut pos = vec![usize::MAX; f.blocks.len()];
+    for (i, &b) in rpo.iter().enumerate() {
+        pos[b] = i;
+    }
+    let mut most_into = vec![0usize; f.blocks.len()];
+    let mut most = 0;
+    for &b in &rpo {
+        let block = &f.blocks[b];
+        let own = block
+            .insts
+            .iter()
+            .filter(|i| matches!(&i.kind, InstKind::Call { func, .. } if func.index() == fi))
+            .count();
+        let here = most_into[b] + own;
+        if matches!(block.term, Terminator::Return(_)) {
+            most = most.max(here);
+        }
+        for (t, _) in block.term.successors() {
+            let t = t.index();
+            if pos.get(t).is_none_or(|&p| p <= pos[b]) {
+                return None;
+            }
+            most_into[t] = most_into[t].max(here);
+        }
+    }
+    Some(most)
 }
 
 /// Instructions plus blocks.
