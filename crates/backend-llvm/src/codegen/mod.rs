@@ -11,6 +11,7 @@ mod inst;
 mod runtime;
 mod tbaa;
 
+use inkwell::attributes::AttributeLoc;
 use inkwell::builder::BuilderError;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
@@ -215,6 +216,14 @@ impl<'a, 'ctx> ModuleCodegen<'a, 'ctx> {
             let is_exported_entry = flavor == Flavor::Jit && i == self.mir.entry.index();
             let linkage = if is_exported_entry { Linkage::External } else { Linkage::Internal };
             let llfn = self.module.add_function(&f.name, fn_ty, Some(linkage));
+            // LLVM's tail recursion elimination would turn a recursion too deep for the stack
+            // (an endless one, say) into a loop: it must end in `error: stack overflow` as on
+            // every other mode, not loop forever or finish. The attribute turns the pass off;
+            // MIR's own `eliminate_tail_recursion` counts the depth and is run instead.
+            llfn.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_string_attribute("disable-tail-calls", "true"),
+            );
             self.funcs.push(llfn);
         }
         Ok(())
