@@ -81,18 +81,27 @@ pub(super) fn fusable_guard(
     f.blocks.iter().enumerate().all(|(bi, b)| {
         let own = bi == block.index();
         let insts_ok = b.insts.iter().enumerate().all(|(k, i)| {
-            let ops = i.kind.operands();
+            // Runs for every instruction of the function per candidate: no operand list.
+            let (mut reads_c, mut reads_v) = (false, false);
+            i.kind.for_each_operand(|x| {
+                reads_c |= x == c;
+                reads_v |= x == v;
+            });
             let is_test = own && k + 1 == b.insts.len();
-            !ops.contains(&c) && (is_test || !ops.contains(&v) || d.dominates(e, bi))
+            !reads_c && (is_test || !reads_v || d.dominates(e, bi))
         });
-        let mut term_ops: Vec<ValueId> =
-            b.term.successors().iter().flat_map(|(_, a)| a.iter().copied()).collect();
+        let (mut term_c, mut term_v) = (false, false);
+        let mut term_read = |x: ValueId| {
+            term_c |= x == c;
+            term_v |= x == v;
+        };
+        b.term.successors().iter().flat_map(|(_, a)| a.iter().copied()).for_each(&mut term_read);
         match &b.term {
-            Terminator::Branch { cond, .. } if !own => term_ops.push(*cond),
-            Terminator::Return(r) => term_ops.push(*r),
+            Terminator::Branch { cond, .. } if !own => term_read(*cond),
+            Terminator::Return(r) => term_read(*r),
             _ => {}
         }
-        let term_ok = !term_ops.contains(&c) && (!term_ops.contains(&v) || d.dominates(e, bi));
+        let term_ok = !term_c && (!term_v || d.dominates(e, bi));
         insts_ok && term_ok
     })
 }
