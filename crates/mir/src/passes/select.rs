@@ -37,12 +37,46 @@ const MAX_SELECTS: usize = 2;
 /// Runs the if-conversion on every function.
 pub fn select_tiny_branches(m: &mut Module) {
     for f in &mut m.funcs {
-        // Each conversion removes a branch, so this ends; the bound is a safety net.
-        for _ in 0..f.blocks.len() {
-            if !convert_one_pass(f) {
-                break;
-            }
+        convert_function(f);
+    }
+}
+
+/// What one function's conversions share. A conversion changes few blocks, so the
+/// predecessor lists are kept up to date by hand and the join parameters a merge replaces
+/// are renamed once at the end: each conversion then costs a scan for the next candidate,
+/// not a walk over the whole function (a `main` with hundreds of tiny branches made this
+/// quadratic).
+struct State {
+    preds: Vec<Vec<usize>>,
+    /// The Bool constants (conversions move them, never make or delete them).
+    bools: FxHashMap<ValueId, bool>,
+    /// Merged join parameters → the arguments they stand for.
+    rename: FxHashMap<ValueId, ValueId>,
+}
+
+impl State {
+    fn value(&self, v: ValueId) -> ValueId {
+        super::resolve(&self.rename, v)
+    }
+}
+
+/// Converts the first matching branch (in block order) until none is left.
+fn convert_function(f: &mut Function) {
+    let mut bools = FxHashMap::default();
+    for inst in f.blocks.iter().flat_map(|b| &b.insts) {
+        if let (InstKind::Const(crate::ir::Const::Bool(b)), Some(r)) = (&inst.kind, inst.result) {
+            bools.insert(r, *b);
         }
+    }
+    let mut st = State { preds: f.predecessors(), bools, rename: FxHashMap::default() };
+    // Each conversion removes a branch, so this ends; the bound is a safety net.
+    for _ in 0..f.blocks.len() {
+        if !(0..f.blocks.len()).any(|h| convert_at(f, h, &mut st)) {
+            break;
+        }
+    }
+    if !st.rename.is_empty() {
+        replace_uses(f, &st.rename);
     }
 }
 
@@ -64,17 +98,16 @@ fn speculatable(k: &InstKind) -> bool {
     }
 }
 
-/// Converts every matching branch once; returns whether anything changed.
-fn convert_one_pass(f: &mut Function) -> bool {
-    let preds = f.predecessors();
-    let mut changed = false;
-    for h in 0..f.blocks.len() {
+/// Converts the branch ending block `h` if it matches; returns whether it did.
+fn convert_at(f: &mut Function, h: usize, st: &mut State) -> bool {
+    {
         let Terminator::Branch { cond, then_block, then_args, else_block, else_args } =
             &f.blocks[h].term
         else {
-            continue;
+            return false;
         };
-        let cond = *cond;
+        let cond = st.value(*cond);
+        let preds = &st.preds;
         // Each side as (arm block if it is one, join block, args to the join).
         let side =
             |b: BlockId, args: &[ValueId]| -> Option<(Option<usize>, BlockId, Vec<ValueId>)> {
@@ -88,20 +121,20 @@ fn convert_one_pass(f: &mut Function) -> bool {
                         <= MAX_ARM;
                 match &blk.term {
                     Terminator::Jump { target, args: jargs } if arm => {
-                        Some((Some(bi), *target, jargs.clone()))
+                        Some((Some(bi), *target, jargs.iter().map(|&a| st.value(a)).collect()))
                     }
-                    _ => Some((None, b, args.to_vec())),
+                    _ => Some((None, b, args.iter().map(|&a| st.value(a)).collect())),
                 }
             };
         let (Some(t), Some(e)) = (side(*then_block, then_args), side(*else_block, else_args))
         else {
-            continue;
+            return false;
         };
         let (t_arm, t_join, t_args) = t;
         let (e_arm, e_join, e_args) = e;
         // A side that is not an arm must be the join itself, and one side must be an arm.
         if t_join != e_join || (t_arm.is_none() && e_arm.is_none()) || t_join.index() == h {
-            continue;
+            return false;
         }
         let diff: Vec<usize> = (0..t_args.len()).filter(|&i| t_args[i] != e_args[i]).collect();
         let scalar = |v: ValueId| matches!(f.ty(v), Type::Int | Type::Float | Type::Bool);
@@ -109,7 +142,7 @@ fn convert_one_pass(f: &mut Function) -> bool {
             || diff.len() > MAX_SELECTS
             || !diff.iter().all(|&i| scalar(t_args[i]) && f.ty(t_args[i]) == f.ty(e_args[i]))
         {
-            continue;
+            return false;
         }
         // `select` cannot fail, so its site is only an annotation.
         let Some(site) = [t_arm, e_arm]
@@ -120,19 +153,25 @@ fn convert_one_pass(f: &mut Function) -> bool {
             .next()
             .or_else(|| f.blocks.iter().flat_map(|b| &b.insts).map(|i| i.site).next())
         else {
-            continue;
+            return false;
         };
+        let join = t_join.index();
         for arm in [t_arm, e_arm].into_iter().flatten() {
             let moved = std::mem::take(&mut f.blocks[arm].insts);
             f.blocks[h].insts.extend(moved);
             // Left unreachable; `simplify` drops it.
             f.blocks[arm].term = Terminator::Unreachable;
+            st.preds[join].retain(|&p| p != arm);
+            st.preds[arm].retain(|&p| p != h);
+        }
+        if !st.preds[join].contains(&h) {
+            st.preds[join].push(h);
         }
         let mut args = t_args.clone();
         for i in diff {
             // `c ? true : false` is `c` and `c ? false : true` is `not c` (what `a && b` and
             // `a || b` with a constant side leave).
-            let kind = match (bool_const(f, t_args[i]), bool_const(f, e_args[i])) {
+            let kind = match (st.bools.get(&t_args[i]), st.bools.get(&e_args[i])) {
                 (Some(true), Some(false)) => {
                     args[i] = cond;
                     continue;
@@ -145,41 +184,36 @@ fn convert_one_pass(f: &mut Function) -> bool {
             args[i] = r;
         }
         f.blocks[h].term = Terminator::Jump { target: t_join, args };
-        merge_single_successor(f, h);
-        changed = true;
-        // Predecessor lists are stale now; the next round recomputes them.
-        break;
+        merge_single_successor(f, h, st);
+        true
     }
-    changed
-}
-
-/// The value of `v` if an instruction of `f` defines it as a Bool constant.
-fn bool_const(f: &Function, v: ValueId) -> Option<bool> {
-    f.blocks.iter().flat_map(|b| &b.insts).find(|i| i.result == Some(v)).and_then(|i| {
-        match i.kind {
-            InstKind::Const(crate::ir::Const::Bool(b)) => Some(b),
-            _ => None,
-        }
-    })
 }
 
 /// When `h` now jumps to a block that has no other predecessor, that block's instructions
 /// and terminator move into `h` (its parameters become the jump's arguments): the join of a
 /// converted branch is usually just the rest of `h`, and a chain of conversions (`a && b &&
 /// c`) then sees one block.
-fn merge_single_successor(f: &mut Function, h: usize) {
+fn merge_single_successor(f: &mut Function, h: usize, st: &mut State) {
     let Terminator::Jump { target, args } = &f.blocks[h].term else { return };
     let (j, args) = (target.index(), args.clone());
-    if j == h || j == 0 || f.predecessors()[j] != [h] {
+    if j == h || j == 0 || st.preds[j] != [h] {
         return;
     }
-    let map: FxHashMap<ValueId, ValueId> =
-        f.blocks[j].params.iter().copied().zip(args.iter().copied()).collect();
+    for (&p, &a) in f.blocks[j].params.iter().zip(&args) {
+        st.rename.insert(p, a);
+    }
     let mut blk = std::mem::replace(
         &mut f.blocks[j],
         Block { params: Vec::new(), insts: Vec::new(), term: Terminator::Unreachable },
     );
     f.blocks[h].insts.append(&mut blk.insts);
     f.blocks[h].term = blk.term;
-    replace_uses(f, &map);
+    st.preds[j].clear();
+    for (t, _) in f.blocks[h].term.successors() {
+        let ps = &mut st.preds[t.index()];
+        ps.retain(|&p| p != j);
+        if !ps.contains(&h) {
+            ps.push(h);
+        }
+    }
 }
