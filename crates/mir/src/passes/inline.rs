@@ -126,7 +126,7 @@ fn self_calls(f: &Function, fi: usize) -> Vec<(usize, usize)> {
 }
 
 /// Instructions plus blocks: a rough measure of code size.
-fn size(f: &Function) -> usize {
+pub(crate) fn size(f: &Function) -> usize {
     f.blocks.iter().map(|b| b.insts.len() + 1).sum()
 }
 

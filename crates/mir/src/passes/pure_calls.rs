@@ -28,7 +28,7 @@
 //! (wrapping, so `(n - 1) - 1` and `n - 2` are the same number); a block parameter whose
 //! incoming arguments (all from earlier blocks) share a number gets it too.
 
-use super::inline::{inline_site, merge_straight_lines, MAX_CALLEE_SIZE};
+use super::inline::{inline_site, merge_straight_lines, size, MAX_CALLEE_SIZE};
 use super::simplify::is_pure;
 use super::{replace_uses, value_defs};
 use crate::ir::*;
@@ -134,11 +134,6 @@ fn most_self_calls(f: &Function, fi: usize) -> Option<usize> {
         }
     }
     Some(most)
-}
-
-/// Instructions plus blocks.
-fn size(f: &Function) -> usize {
-    f.blocks.iter().map(|b| b.insts.len() + 1).sum()
 }
 
 /// Which functions are pure (module docs). Optimistic: every candidate starts pure and loses
