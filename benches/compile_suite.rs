@@ -1,6 +1,7 @@
 //! Criterion bench "compile_suite": compile time of every `programs/` suite program, per
-//! stage and backend: the front end (parse + lower + passes), Cranelift code generation,
-//! and LLVM code generation at -O0 and -O2.
+//! stage and backend: the front end (parse + lower + passes: the VM's pass set, and each
+//! native backend's own), Cranelift code generation, and LLVM code generation at -O0 and
+//! -O2.
 //!
 //! The backend benches time `emit_object` on MIR built once outside the timed loop, so they
 //! measure code generation plus object emission only. A program or backend that fails its
@@ -30,6 +31,14 @@ fn compile_suite(c: &mut Criterion) {
         }) {
             Ok(src) => {
                 group.bench_function("front_end", |b| b.iter(|| front_end(&src)));
+                // The front end as each native backend runs it (its own optional passes), so
+                // a whole pipeline is this plus the backend's codegen below.
+                for (id, kind) in [
+                    ("front_end_cranelift", BackendKind::Cranelift),
+                    ("front_end_llvm", BackendKind::Llvm),
+                ] {
+                    group.bench_function(id, |b| b.iter(|| front_end_for(&src, kind)));
+                }
                 src
             }
             Err(e) => {
