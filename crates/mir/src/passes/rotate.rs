@@ -40,35 +40,20 @@ pub fn rotate_loops(m: &mut Module) -> bool {
 }
 
 fn rotate_function(f: &mut Function) -> bool {
+    let mut loops = f.natural_loops();
+    // Enclosing loops first (an enclosing loop has more blocks than the loops inside it).
+    // Then the loop bodies found here stay right for every loop not rotated yet, so they are
+    // found once. A forwarding block that rotating `l` adds on an edge out of `l`'s header
+    // belongs only to loops containing that header (a body holds its members'
+    // predecessors), which are `l` and the loops around it, all done by then. The latches'
+    // new edges (to `l`'s body and exit) do not join any other loop: a loop inside `l`
+    // or beside it could only be reached through its header.
+    loops.sort_by_key(|l| std::cmp::Reverse(l.body.iter().filter(|&&inside| inside).count()));
     let mut changed = false;
-    let mut tried = vec![false; f.blocks.len()];
-    // A rotated loop's new header `B` has latches ending in branches, which are never rotated,
-    // and every header is tried once: this ends after at most one round per block.
-    loop {
-        let mut stale = false;
-        for l in f.natural_loops() {
-            if tried.get(l.header).copied().unwrap_or(true) {
-                continue;
-            }
-            tried[l.header] = true;
-            let blocks = f.blocks.len();
-            if rotate(f, &l) {
-                changed = true;
-                // Without new blocks the other loops keep their blocks: rotation only adds
-                // latch -> exit edges next to the paths latch -> h -> exit, so what reaches a
-                // latch of another loop is unchanged, and their headers and latches are not
-                // touched. Forwarding blocks are new members, so the loops are found again.
-                if f.blocks.len() != blocks {
-                    tried.resize(f.blocks.len(), true);
-                    stale = true;
-                    break;
-                }
-            }
-        }
-        if !stale {
-            return changed;
-        }
+    for l in &loops {
+        changed |= rotate(f, l);
     }
+    changed
 }
 
 /// Instructions a header may have to be rotated: pure, infallible and cheap to copy.
