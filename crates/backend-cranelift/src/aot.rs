@@ -1,10 +1,11 @@
 //! `emit_object`: compile the module into an `ObjectModule` (PIC ELF) with a C `main` that
 //! hands `__nyash_entry` to the runtime's `nyrt_start`.
 
-use crate::codegen::{compile_module, define, module_error, Capture, Compiled, Declared};
+use crate::codegen::{compile_module, define_quick, module_error, Capture, Compiled, Declared};
 use crate::internal;
-use crate::isa::{host_isa, CodeModel};
+use crate::isa::{host_isa, quick_isa, CodeModel};
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{Linkage, Module};
@@ -15,12 +16,13 @@ use std::time::Instant;
 pub(crate) fn emit_object(mir: &MirModule, opts: &Options) -> Result<Object, BackendError> {
     let start = Instant::now();
     let isa = host_isa(opts, CodeModel::Object)?;
+    let quick = quick_isa(opts, CodeModel::Object)?;
     let builder = ObjectBuilder::new(isa, "nyash", cranelift_module::default_libcall_names())
         .map_err(|e| module_error(None, e))?;
     let mut module = ObjectModule::new(builder);
-    let compiled = compile_module(&mut module, mir, Capture::Nothing)?;
+    let compiled = compile_module(&mut module, &*quick, mir, Capture::Nothing)?;
     let Compiled { mut declared, mut ctx, mut fctx, .. } = compiled;
-    define_c_main(&mut module, &mut declared, mir, &mut ctx, &mut fctx)?;
+    define_c_main(&mut module, &*quick, &mut declared, mir, &mut ctx, &mut fctx)?;
     let bytes = module
         .finish()
         .emit()
@@ -32,6 +34,7 @@ pub(crate) fn emit_object(mir: &MirModule, opts: &Options) -> Result<Object, Bac
 /// `ctx` and `fctx` are the cleared contexts of the module's other functions.
 fn define_c_main(
     module: &mut ObjectModule,
+    quick: &dyn TargetIsa,
     declared: &mut Declared,
     mir: &MirModule,
     ctx: &mut Context,
@@ -70,5 +73,5 @@ fn define_c_main(
         b.ins().return_(&[code]);
         b.finalize(module.target_config());
     }
-    define(module, main, ctx, "main")
+    define_quick(module, quick, main, ctx, "main")
 }

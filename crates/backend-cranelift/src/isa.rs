@@ -15,14 +15,28 @@ pub(crate) enum CodeModel {
 
 /// The native ISA with our settings. The verifier runs under `--verify` and in debug builds.
 pub(crate) fn host_isa(opts: &Options, model: CodeModel) -> Result<OwnedTargetIsa, BackendError> {
+    build(opts, model, false)
+}
+
+/// The ISA for code that runs at most once (`codegen::is_cold`): no e-graph and the
+/// single-pass register allocator. Code quality cannot pay back there, and those two passes
+/// are most of what compiling a function costs (the backtracking allocator alone about
+/// half). Same code model and verifier as `host_isa`, so its functions link alike.
+pub(crate) fn quick_isa(opts: &Options, model: CodeModel) -> Result<OwnedTargetIsa, BackendError> {
+    build(opts, model, true)
+}
+
+fn build(opts: &Options, model: CodeModel, quick: bool) -> Result<OwnedTargetIsa, BackendError> {
     let mut flags = settings::builder();
     let opt_level = match opts.opt_level {
+        _ if quick => "none",
         OptLevel::O0 => "none",
         OptLevel::O1 | OptLevel::O2 | OptLevel::O3 => "speed",
     };
     let verify = opts.verify || cfg!(debug_assertions);
-    let settings: [(&str, &str); 4] = [
+    let settings: [(&str, &str); 5] = [
         ("opt_level", opt_level),
+        ("regalloc_algorithm", if quick { "single_pass" } else { "backtracking" }),
         ("enable_verifier", if verify { "true" } else { "false" }),
         ("is_pic", if model == CodeModel::Object { "true" } else { "false" }),
         // JIT code may land far from the runtime; never assume a near call.

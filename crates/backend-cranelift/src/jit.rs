@@ -1,7 +1,7 @@
 //! `run`: compile the module into a `JITModule` bound to the in-process runtime and run it.
 
 use crate::codegen::{compile_module, module_error, Capture, FMOD};
-use crate::isa::{host_isa, CodeModel};
+use crate::isa::{host_isa, quick_isa, CodeModel};
 use crate::{guard, internal};
 use cranelift_jit::{JITBuilder, JITModule};
 use nyash_mir::{BackendError, Module, Options, RtFn, RunOutcome, Timings};
@@ -45,6 +45,7 @@ pub(crate) fn run(
 /// Compiles and finalizes `mir`; returns the module (owning the code) and the entry address.
 fn compile(mir: &Module, opts: &Options) -> Result<(JITModule, *const u8), BackendError> {
     let isa = host_isa(opts, CodeModel::Jit)?;
+    let quick = quick_isa(opts, CodeModel::Jit)?;
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     let symbols: HashMap<&str, usize> = nyash_runtime::symbols().into_iter().collect();
     // cranelift-jit panics at finalize on an unresolvable import; check up front instead.
@@ -61,7 +62,7 @@ fn compile(mir: &Module, opts: &Options) -> Result<(JITModule, *const u8), Backe
         builder.symbol(*name, *addr as *const u8);
     }
     let mut module = JITModule::new(builder);
-    let compiled = compile_module(&mut module, mir, Capture::Nothing)?;
+    let compiled = compile_module(&mut module, &*quick, mir, Capture::Nothing)?;
     module.finalize_definitions().map_err(|e| module_error(None, e))?;
     let entry_id = compiled
         .declared

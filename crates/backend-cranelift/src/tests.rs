@@ -491,6 +491,43 @@ fn source_program_jit_aot_and_text() {
     }
 }
 
+/// Code that runs at most once (a loop-free `main`, the entry) is compiled with the quick
+/// ISA, and `emit --asm` says so; a loop, or a function called in one, gets the optimizing one.
+#[test]
+fn code_that_runs_once_is_compiled_quickly() {
+    let listing = |src: &str| {
+        let m = compile_source(src);
+        let asm = CraneliftBackend.emit_text(&m, &Options::default(), EmitKind::Asm).unwrap();
+        let quick: Vec<String> = asm
+            .split("; function ")
+            .skip(1)
+            .filter(|f| f.contains(crate::codegen::QUICK_NOTE))
+            .map(|f| f.lines().next().unwrap_or_default().to_string())
+            .collect();
+        (m, quick)
+    };
+    let (m, quick) = listing(
+        r#"
+static box Main {
+    main() {
+        print(Util.f(3) + Util.f(4))
+        return 0
+    }
+}
+static box Util {
+    f(x) { local s = "" + x
+           return s.length() * x }
+}
+"#,
+    );
+    // `Util.f` runs twice, so only `main` and the entry run once.
+    assert_eq!(quick, ["Main.main", "__nyash_entry"]);
+    let (code, out, _) = build_and_run(&m, "quick", &[]);
+    assert_eq!((code, out.as_str()), (0, "7\n"));
+    let (_, quick) = listing(SOURCE);
+    assert_eq!(quick, ["__nyash_entry"], "a main with a loop is optimized");
+}
+
 /// `Main.step{k}(x)`: 150 additions and 150 subtractions of 1, then `x + 1`: big enough
 /// that 30 of them take the multi-threaded path of `codegen::machine`.
 fn step_function(k: usize) -> Function {

@@ -82,8 +82,16 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
     nonneg: Option<NonNegative>,
 }
 
+/// What `lower_function` found out besides the CLIF it built.
+pub(super) struct Lowered {
+    /// The annotations, when asked for.
+    pub notes: Option<Notes>,
+    /// Each instruction runs at most once per program run: the function runs once and has
+    /// no loop. Optimizing such code cannot pay back (see `isa::quick_isa`).
+    pub cold: bool,
+}
+
 /// Builds the CLIF body of MIR function `index` into `clif` (whose signature is already set).
-/// Returns the annotations when `annotate` is set.
 pub(super) fn lower_function<M: Module>(
     module: &mut M,
     declared: &mut Declared,
@@ -92,7 +100,7 @@ pub(super) fn lower_function<M: Module>(
     clif: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
     annotate: bool,
-) -> Result<Option<Notes>, BackendError> {
+) -> Result<Lowered, BackendError> {
     let Some(func) = mir.funcs.get(index) else {
         return Err(internal(None, format!("no function {index} in the module")));
     };
@@ -120,10 +128,11 @@ pub(super) fn lower_function<M: Module>(
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
+    let cold = fl.runs_once && fl.loop_depth.iter().all(|&d| d == 0);
     let frontend_config = fl.module.target_config();
     fl.b.seal_all_blocks();
     fl.b.finalize(frontend_config);
-    Ok(notes)
+    Ok(Lowered { notes, cold })
 }
 
 impl<M: Module> FnLowering<'_, '_, M> {

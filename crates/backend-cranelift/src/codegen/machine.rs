@@ -44,6 +44,8 @@ pub(super) struct Job {
     pub clif: ir::Function,
     pub id: FuncId,
     pub name: String,
+    /// It runs at most once: compile it with the quick ISA (`isa::quick_isa`).
+    pub cold: bool,
 }
 
 /// The machine code of one function, ready for `Module::define_function_bytes`.
@@ -60,6 +62,7 @@ pub(super) struct Machine {
 /// `disasm` keeps each VCode listing.
 pub(super) fn compile_all(
     isa: &dyn TargetIsa,
+    quick: &dyn TargetIsa,
     jobs: Vec<Job>,
     disasm: bool,
 ) -> Vec<Result<Machine, BackendError>> {
@@ -67,7 +70,10 @@ pub(super) fn compile_all(
     let threads = cores.min(jobs.len());
     if threads <= 1 {
         let mut ctx = Context::new();
-        return jobs.into_iter().map(|job| compile_one(isa, &mut ctx, job, disasm)).collect();
+        return jobs
+            .into_iter()
+            .map(|job| compile_one(if job.cold { quick } else { isa }, &mut ctx, job, disasm))
+            .collect();
     }
 
     // Biggest functions first, so no thread is left with a large one at the end.
@@ -82,6 +88,7 @@ pub(super) fn compile_all(
         while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let job = slots[index].lock().ok().and_then(|mut slot| slot.take());
             if let Some(job) = job {
+                let isa = if job.cold { quick } else { isa };
                 done.push((index, compile_one(isa, &mut ctx, job, disasm)));
             }
         }
@@ -113,13 +120,13 @@ pub(super) fn compile_all(
 }
 
 /// Compiles one function in `ctx` (reused across calls for its allocations).
-fn compile_one(
+pub(super) fn compile_one(
     isa: &dyn TargetIsa,
     ctx: &mut Context,
     job: Job,
     disasm: bool,
 ) -> Result<Machine, BackendError> {
-    let Job { clif, id, name } = job;
+    let Job { clif, id, name, .. } = job;
     ctx.clear();
     ctx.func = clif;
     ctx.set_disasm(disasm);

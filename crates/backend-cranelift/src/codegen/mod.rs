@@ -4,7 +4,8 @@
 //! MIR function first, then lower the bodies to CLIF one by one — so calls between functions
 //! (and recursion) need no ordering — compiling each to machine code right away, or, in a
 //! big program, all of them at the end on several threads (`machine.rs`), defined in MIR
-//! order either way. Runtime functions are imported when a body first calls them.
+//! order either way. Code that runs at most once is compiled by a quicker ISA
+//! (`isa::quick_isa`). Runtime functions are imported when a body first calls them.
 
 mod annotate;
 mod data;
@@ -19,6 +20,7 @@ mod runtime;
 
 use crate::internal;
 use cranelift_codegen::ir::{self, types, AbiParam, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::print_errors::pretty_error;
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
@@ -68,8 +70,11 @@ pub(crate) struct Compiled {
 }
 
 /// Declares and defines every function of `mir` in `module`. The caller finalizes/emits.
+/// Functions whose instructions run at most once are compiled with `quick`
+/// (`isa::quick_isa`), the others with the module's own ISA.
 pub(crate) fn compile_module<M: Module>(
     module: &mut M,
+    quick: &dyn TargetIsa,
     mir: &MirModule,
     capture: Capture,
 ) -> Result<Compiled, BackendError> {
@@ -98,7 +103,7 @@ pub(crate) fn compile_module<M: Module>(
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         // `clear_context` resets this flag, so set it per function.
         ctx.set_disasm(capture == Capture::Asm);
-        let notes = function::lower_function(
+        let lowered = function::lower_function(
             module,
             &mut declared,
             mir,
@@ -107,13 +112,20 @@ pub(crate) fn compile_module<M: Module>(
             &mut fctx,
             capture == Capture::Clif,
         )?;
-        if let Some(notes) = notes {
+        if let Some(notes) = lowered.notes {
             texts.push((func.name.clone(), annotate::write_clif(module, &ctx.func, func, &notes)));
         }
-        if parallel {
-            // Compiled below, all at once; the next body gets a fresh function.
+        if parallel || lowered.cold {
+            // The next body gets a fresh function.
             let clif = std::mem::replace(&mut ctx.func, ir::Function::new());
-            jobs.push(machine::Job { clif, id, name: func.name.clone() });
+            let job = machine::Job { clif, id, name: func.name.clone(), cold: lowered.cold };
+            if parallel {
+                // Compiled below, all at once.
+                jobs.push(job);
+            } else {
+                let m = machine::compile_one(quick, &mut ctx, job, capture == Capture::Asm)?;
+                define_machine(module, m, &func.name, lowered.cold, capture, &mut texts)?;
+            }
         } else {
             define(module, id, &mut ctx, &func.name)?;
             if capture == Capture::Asm {
@@ -124,18 +136,52 @@ pub(crate) fn compile_module<M: Module>(
         module.clear_context(&mut ctx);
     }
     if parallel {
-        let compiled = machine::compile_all(module.isa(), jobs, capture == Capture::Asm);
-        for (func, result) in mir.funcs.iter().zip(compiled) {
-            let m = result?;
-            module
-                .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
-                .map_err(|e| module_error(Some(&func.name), e))?;
-            if capture == Capture::Asm {
-                texts.push((func.name.clone(), m.vcode.unwrap_or_default()));
-            }
+        let cold: Vec<bool> = jobs.iter().map(|j| j.cold).collect();
+        let compiled = machine::compile_all(module.isa(), quick, jobs, capture == Capture::Asm);
+        for ((func, result), cold) in mir.funcs.iter().zip(compiled).zip(cold) {
+            define_machine(module, result?, &func.name, cold, capture, &mut texts)?;
         }
     }
     Ok(Compiled { declared, texts, ctx, fctx })
+}
+
+/// The first line of the listing of a function compiled with the quick ISA.
+pub(crate) const QUICK_NOTE: &str =
+    "; runs at most once: compiled without the e-graph, with single-pass register allocation\n";
+
+/// Defines machine code compiled outside the module, keeping its listing if asked to
+/// (marked with `QUICK_NOTE` when `quick` compiled it).
+fn define_machine<M: Module>(
+    module: &mut M,
+    m: machine::Machine,
+    name: &str,
+    quick: bool,
+    capture: Capture,
+    texts: &mut Vec<(String, String)>,
+) -> Result<(), BackendError> {
+    module
+        .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
+        .map_err(|e| module_error(Some(name), e))?;
+    if capture == Capture::Asm {
+        let note = if quick { QUICK_NOTE } else { "" };
+        texts.push((name.to_string(), format!("{note}{}", m.vcode.unwrap_or_default())));
+    }
+    Ok(())
+}
+
+/// Compiles `ctx.func` as the body of `id` with the quick ISA (`isa::quick_isa`): for
+/// code the caller knows runs at most once, such as the C `main`.
+pub(crate) fn define_quick<M: Module>(
+    module: &mut M,
+    quick: &dyn TargetIsa,
+    id: FuncId,
+    ctx: &mut Context,
+    name: &str,
+) -> Result<(), BackendError> {
+    let clif = std::mem::replace(&mut ctx.func, ir::Function::new());
+    let job = machine::Job { clif, id, name: name.to_string(), cold: true };
+    let m = machine::compile_one(quick, ctx, job, false)?;
+    define_machine(module, m, name, true, Capture::Nothing, &mut Vec::new())
 }
 
 /// Compiles `ctx.func` as the body of `id`, turning errors into ones naming the function.
