@@ -51,6 +51,10 @@ fn main() {
     // Debug info would only make the embedded archive (and so the driver) several times
     // larger; the runtime's errors carry source locations of the Nyash program anyway.
     cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    // The release profile's LTO is for the driver; the archive stays as cc links it best,
+    // ordinary object code (and builds in seconds).
+    cmd.env("CARGO_PROFILE_RELEASE_LTO", "false");
+    cmd.env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
 
     let output = match cmd.output() {
         Ok(o) => o,
