@@ -18,7 +18,7 @@ pub(crate) fn host_isa(opts: &Options, model: CodeModel) -> Result<OwnedTargetIs
     build(opts, model, false)
 }
 
-/// The ISA for code that runs at most once (`codegen::is_cold`): no e-graph and the
+/// The ISA for code that runs at most once (`codegen::function::Lowered::cold`): no e-graph and the
 /// single-pass register allocator. Code quality cannot pay back there, and those two passes
 /// are most of what compiling a function costs (the backtracking allocator alone about
 /// half). Same code model and verifier as `host_isa`, so its functions link alike.
@@ -29,9 +29,8 @@ pub(crate) fn quick_isa(opts: &Options, model: CodeModel) -> Result<OwnedTargetI
 fn build(opts: &Options, model: CodeModel, quick: bool) -> Result<OwnedTargetIsa, BackendError> {
     let mut flags = settings::builder();
     let opt_level = match opts.opt_level {
-        _ if quick => "none",
-        OptLevel::O0 => "none",
-        OptLevel::O1 | OptLevel::O2 | OptLevel::O3 => "speed",
+        OptLevel::O1 | OptLevel::O2 | OptLevel::O3 if !quick => "speed",
+        _ => "none",
     };
     let verify = opts.verify || cfg!(debug_assertions);
     let settings: [(&str, &str); 5] = [

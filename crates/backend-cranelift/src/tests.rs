@@ -492,40 +492,45 @@ fn source_program_jit_aot_and_text() {
 }
 
 /// Code that runs at most once (a loop-free `main`, the entry) is compiled with the quick
-/// ISA, and `emit --asm` says so; a loop, or a function called in one, gets the optimizing one.
+/// ISA, and `emit --asm` says so; a function called twice, or one with a loop, gets the
+/// optimizing one.
 #[test]
 fn code_that_runs_once_is_compiled_quickly() {
-    let listing = |src: &str| {
-        let m = compile_source(src);
-        let asm = CraneliftBackend.emit_text(&m, &Options::default(), EmitKind::Asm).unwrap();
-        let quick: Vec<String> = asm
-            .split("; function ")
+    // (function name, compiled quickly) in listing order.
+    let listing = |m: &Module| -> Vec<(String, bool)> {
+        let asm = CraneliftBackend.emit_text(m, &Options::default(), EmitKind::Asm).unwrap();
+        asm.split("; function ")
             .skip(1)
-            .filter(|f| f.contains(crate::codegen::QUICK_NOTE))
-            .map(|f| f.lines().next().unwrap_or_default().to_string())
-            .collect();
-        (m, quick)
+            .map(|f| {
+                let name = f.lines().next().unwrap_or_default().to_string();
+                (name, f.contains(crate::codegen::QUICK_NOTE))
+            })
+            .collect()
     };
-    let (m, quick) = listing(
-        r#"
-static box Main {
-    main() {
-        print(Util.f(3) + Util.f(4))
-        return 0
-    }
-}
-static box Util {
-    f(x) { local s = "" + x
-           return s.length() * x }
-}
-"#,
+    // `Util.show` is loop-free but too big to inline, and runs twice.
+    let prints: String = (0..30).map(|i| format!("        print(x * {i})\n")).collect();
+    let src = format!(
+        "static box Main {{\n    main() {{\n        Util.show(1)\n        Util.show(2)\n        \
+         return 0\n    }}\n}}\nstatic box Util {{\n    show(x) {{\n{prints}    }}\n}}\n"
     );
-    // `Util.f` runs twice, so only `main` and the entry run once.
-    assert_eq!(quick, ["Main.main", "__nyash_entry"]);
+    let m = compile_source(&src);
+    let expect = |names: &[(&str, bool)]| -> Vec<(String, bool)> {
+        names.iter().map(|&(n, q)| (n.to_string(), q)).collect()
+    };
+    assert_eq!(
+        listing(&m),
+        expect(&[("Main.main", true), ("Util.show", false), ("__nyash_entry", true)])
+    );
+    let want: String =
+        [1, 2].iter().flat_map(|x| (0..30).map(move |i| format!("{}\n", x * i))).collect();
     let (code, out, _) = build_and_run(&m, "quick", &[]);
-    assert_eq!((code, out.as_str()), (0, "7\n"));
-    let (_, quick) = listing(SOURCE);
-    assert_eq!(quick, ["__nyash_entry"], "a main with a loop is optimized");
+    assert_eq!((code, out), (0, want));
+    let m = compile_source(SOURCE);
+    assert_eq!(
+        listing(&m),
+        expect(&[("Main.main", false), ("__nyash_entry", true)]),
+        "a main with a loop is optimized"
+    );
 }
 
 /// `Main.step{k}(x)`: 150 additions and 150 subtractions of 1, then `x + 1`: big enough
