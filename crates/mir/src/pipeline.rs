@@ -14,14 +14,14 @@ use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 
 /// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
-/// (generic) → legalize → typed array allocations → simplify → verify (legal) → call
-/// merging → simplify → verify (legal) → tail recursion → inline → simplify → verify (legal) → entry-test inlining → simplify → verify
-/// (legal) → field forwarding and store sinking → simplify → verify (legal) → null-guard
-/// sinking → simplify → verify (legal) → block-parameter unboxing → simplify → if-conversion
-/// → simplify → verify (legal) → bounds-check loop versioning → simplify → verify (legal) →
-/// strength reduction of derived induction variables → simplify → verify (legal) → loop
-/// rotation → verify (legal) → element borrowing → verify (legal) → dead-function
-/// elimination → verify (legal).
+/// (generic) → legalize → typed array allocations → simplify → verify (legal) → call merging →
+/// simplify → verify (legal) → tail recursion → inline → simplify → verify (legal) → entry-test
+/// inlining → simplify → verify (legal) → field forwarding and store sinking → simplify →
+/// verify (legal) → null-guard sinking → simplify → verify (legal) → block-parameter unboxing →
+/// simplify → if-conversion → simplify → verify (legal) → bounds-check loop versioning →
+/// simplify → verify (legal) → strength reduction of derived induction variables → simplify →
+/// verify (legal) → loop rotation → verify (legal) → element borrowing → verify (legal) →
+/// dead-function elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
 ///

@@ -16,6 +16,12 @@ fn func<'m>(m: &'m Module, name: &str) -> &'m Function {
     m.funcs.iter().find(|f| f.name == name).expect("function")
 }
 
+/// Call merging leaves function `name` of `src` exactly as it was.
+fn assert_unchanged(src: &str, name: &str) {
+    let (before, after) = (compiled(src, false), compiled(src, true));
+    assert_eq!(func(&before, name), func(&after, name));
+}
+
 /// The most calls of `callee` made on one path from the entry to a return (`f` is acyclic).
 fn most_calls_on_a_path(m: &Module, f: &Function, callee: &str) -> usize {
     let counts: Vec<usize> = f
@@ -93,9 +99,7 @@ fn impure_callees_keep_every_call() {
         main() {\n local k = 5\n print(Main.loud(k) + Main.loud(k))\n \
         print(Main.div(k) + Main.div(k))\n print(Main.text(\"ab\") + Main.text(\"ab\"))\n \
         return 0\n }\n}\n";
-    let before = compiled(src, false);
-    let after = compiled(src, true);
-    assert_eq!(func(&before, "Main.main"), func(&after, "Main.main"));
+    assert_unchanged(src, "Main.main");
 }
 
 #[test]
@@ -103,10 +107,8 @@ fn float_chains_are_not_reassociated() {
     let src = "static box Main {\n f(x) {\n if x < 0.0 { return x }\n \
         return Main.f(x - 0.1) + Main.f(x - 0.2)\n }\n \
         main() {\n print(Main.f(0.5))\n return 0\n }\n}\n";
-    let before = compiled(src, false);
-    let after = compiled(src, true);
     // `(x - 0.1) - 0.1` is not `x - 0.2` in Float: nothing to merge, nothing inlined.
-    assert_eq!(func(&before, "Main.f"), func(&after, "Main.f"));
+    assert_unchanged(src, "Main.f");
 }
 
 #[test]
@@ -117,9 +119,7 @@ fn a_call_is_not_moved_above_a_print() {
         main() {\n local k = \"abc\".length()\n local a = 0\n \
         if k > 5 { a = Main.sq(k) }\n print(\"mid\")\n print(a + Main.sq(k))\n \
         return 0\n }\n}\n";
-    let before = compiled(src, false);
-    let after = compiled(src, true);
-    assert_eq!(func(&before, "Main.main"), func(&after, "Main.main"));
+    assert_unchanged(src, "Main.main");
 }
 
 #[test]
