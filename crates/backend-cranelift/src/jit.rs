@@ -1,11 +1,10 @@
 //! `run`: compile the module into a `JITModule` bound to the in-process runtime and run it.
 
-use crate::codegen::{compile_module, module_error, Capture, FMOD};
+use crate::codegen::{compile_module, module_error, Capture};
 use crate::isa::{host_isa, quick_isa, CodeModel};
 use crate::{guard, internal};
 use cranelift_jit::{JITBuilder, JITModule};
-use nyash_mir::{BackendError, Module, Options, RtFn, RunOutcome, Timings};
-use std::collections::HashMap;
+use nyash_mir::{BackendError, Module, Options, RunOutcome, Timings};
 use std::ffi::CString;
 use std::os::raw::c_char;
 use std::time::Instant;
@@ -47,20 +46,13 @@ fn compile(mir: &Module, opts: &Options) -> Result<(JITModule, *const u8), Backe
     let isa = host_isa(opts, CodeModel::Jit)?;
     let quick = quick_isa(opts, CodeModel::Jit)?;
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
-    let symbols: HashMap<&str, usize> = nyash_runtime::symbols().into_iter().collect();
-    // cranelift-jit panics at finalize on an unresolvable import; check up front instead.
-    let missing: Vec<&str> = RtFn::ALL
-        .iter()
-        .map(|f| f.name())
-        .chain([FMOD])
-        .filter(|name| !symbols.contains_key(name))
-        .collect();
-    if !missing.is_empty() {
-        return Err(internal(None, format!("the runtime does not export {}", missing.join(", "))));
-    }
-    for (name, addr) in &symbols {
-        builder.symbol(*name, *addr as *const u8);
-    }
+    // Only the runtime functions the program imports are looked up, at finalize: hashing the
+    // whole table into the builder first took a tenth of a small program's code generation.
+    // Every import is an `RtFn` or `nyrt_fmod`, all exported (the VM backend's test
+    // `every_runtime_entry_point_is_exported`), so the lookup cannot miss.
+    builder.symbol_lookup_fn(Box::new(|name| {
+        nyash_runtime::symbol(name).map(|address| address as *const u8)
+    }));
     let mut module = JITModule::new(builder);
     let compiled = compile_module(&mut module, &*quick, mir, Capture::Nothing)?;
     module.finalize_definitions().map_err(|e| module_error(None, e))?;

@@ -369,6 +369,12 @@ fn every_runtime_entry_point_is_exported() {
     }
     assert!(syms.iter().any(|(n, _)| *n == "nyrt_fmod"));
     assert!(syms.iter().any(|(n, _)| *n == "nyrt_start"));
+    // The by-name lookup the Cranelift JIT resolves imports with agrees with the table.
+    for &(name, address) in &syms {
+        assert_eq!(nyash_runtime::symbol(name), Some(address), "{name}");
+    }
+    assert_eq!(nyash_runtime::symbol("nyrt_no_such_function"), None);
+    assert_eq!(nyash_runtime::symbol("fmod"), None);
 }
 
 #[test]

@@ -47,7 +47,7 @@ pub use rc::{nyrt_release, nyrt_retain, ref_count};
 pub use start::{nyrt_start, with_big_stack, BIG_STACK_SIZE};
 pub use state::{nyrt_global_get, nyrt_global_set, nyrt_register_box};
 pub use string::{nyrt_str_new, Literals};
-pub use symbols::symbols;
+pub use symbols::{symbol, symbols};
 pub use value::{nyrt_new_console, nyrt_new_math, tag, NyValue};
 
 /// Test and tooling helpers: the display form of a value as a Rust `String`.

@@ -2,15 +2,28 @@
 
 use crate::*;
 
-macro_rules! syms {
+/// Defines `symbols` and `symbol` over one list, so the table and the lookup cannot disagree.
+macro_rules! exports {
     ($($f:ident),* $(,)?) => {
-        vec![$((stringify!($f), $f as *const () as usize)),*]
+        /// `(symbol name, address)` for every `#[no_mangle]` entry point of the runtime.
+        pub fn symbols() -> Vec<(&'static str, usize)> {
+            vec![$((stringify!($f), $f as *const () as usize)),*]
+        }
+
+        /// The address of the runtime entry point `name`, if it is one. A JIT that resolves
+        /// only the symbols a program imports calls this instead of building the whole
+        /// table: a match on the name, no allocation and no hashing.
+        pub fn symbol(name: &str) -> Option<usize> {
+            match name {
+                $(stringify!($f) => Some($f as *const () as usize),)*
+                _ => None,
+            }
+        }
     };
 }
 
-/// `(symbol name, address)` for every `#[no_mangle]` entry point of the runtime.
-pub fn symbols() -> Vec<(&'static str, usize)> {
-    syms![
+exports! {
+
         nyrt_start,
         nyrt_init,
         nyrt_args,
@@ -64,5 +77,4 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         nyrt_register_box,
         nyrt_global_get,
         nyrt_global_set,
-    ]
 }

@@ -27,7 +27,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{DataId, FuncId, Linkage, Module, ModuleError};
 use nyash_mir::{BackendError, Function, Module as MirModule, Repr};
 
-pub(crate) use runtime::{RtImports, FMOD};
+pub(crate) use runtime::RtImports;
 
 /// The module's declarations: functions and data before any body is lowered, runtime
 /// imports as the bodies first call them.
