@@ -8,6 +8,9 @@ mod commands;
 mod compile;
 mod ice;
 mod link;
+mod prefault;
+
+pub use prefault::start as prefault_code;
 mod runtime_lib;
 mod tempdir;
 mod timings;
