@@ -38,14 +38,26 @@ fn populate_code() {
         p if p > 0 => p as usize,
         _ => return,
     };
-    let aligned = start & !(page - 1);
-    // SAFETY: the range lies within a mapping of this executable (its executable PT_LOAD
-    // segment), and MADV_POPULATE_READ only faults pages in as a read would: it changes no
-    // contents and no protection. A failure (e.g. EINVAL before Linux 5.14) is ignored.
-    unsafe {
-        libc::madvise(aligned as *mut c_void, len + (start - aligned), libc::MADV_POPULATE_READ)
-    };
+    let end = start + len;
+    let mut chunk = start & !(page - 1);
+    while chunk < end {
+        let size = CHUNK.min(end - chunk);
+        // SAFETY: the range lies within a mapping of this executable (its executable PT_LOAD
+        // segment), and MADV_POPULATE_READ only faults pages in as a read would: it changes
+        // no contents and no protection. A failure (EINVAL before Linux 5.14) ends the work.
+        let done = unsafe { libc::madvise(chunk as *mut c_void, size, libc::MADV_POPULATE_READ) };
+        if done != 0 {
+            return;
+        }
+        chunk += size;
+    }
 }
+
+/// Bytes mapped per `madvise` call. The kernel holds the address space's lock for reading
+/// during a call, so the main thread's own `mmap`s and `brk`s (its heap growing) wait for
+/// it: one call over the whole segment stalled them for up to half a millisecond, a
+/// quarter-mebibyte chunk for about twenty microseconds.
+const CHUNK: usize = 256 << 10;
 
 /// The address and length of the executable's largest executable segment (its code).
 fn code_segment() -> Option<(usize, usize)> {
