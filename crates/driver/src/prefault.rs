@@ -4,16 +4,17 @@
 //! driver's own code in lazily: the first call into each 64 KiB window of the code segment
 //! that the front end and the backend touch stops for a page fault (file-backed pages already
 //! in the page cache, but each fault still costs microseconds, more so in a VM). Over the
-//! benchmark suite that was about a tenth of Cranelift's per-process compile time (measured
-//! by mapping the code in before the timers started; benches/README, round 6).
+//! benchmark suite that was about a tenth of Cranelift's per-process compile time while the
+//! driver was warm in the CPU caches (measured by mapping the code in before the timers
+//! started; benches/README, round 6).
 //!
-//! So the `nyash` executable first starts a thread that asks the kernel to map the whole code
-//! segment at once (`MADV_POPULATE_READ`, Linux 5.14+), while the main thread parses
-//! arguments and source. (Only the executable: tests that run the CLI in process, many at a
-//! time, would just spend CPU on it.) Nothing waits for it: a page it has not reached yet simply faults as
-//! before, an older kernel refuses the advice, and a process that exits early takes the thread
-//! with it. With a single CPU the thread would only compete with the compiler, so it checks
-//! for a second one first.
+//! So the `nyash` executable first starts a thread that asks the kernel to map the code
+//! segment in (`MADV_POPULATE_READ`, Linux 5.14+), while the main thread parses arguments and
+//! source. Only the executable does: tests that run the CLI in process, many at a time, would
+//! just spend CPU on it. Nothing waits for the thread: a page it has not reached yet simply
+//! faults as before, an older kernel refuses the advice, and a process that exits early takes
+//! the thread with it. With a single CPU the thread would only compete with the compiler, so
+//! it checks for a second one first.
 
 use std::ffi::{c_int, c_void};
 
@@ -55,8 +56,8 @@ fn populate_code() {
 
 /// Bytes mapped per `madvise` call. The kernel holds the address space's lock for reading
 /// during a call, so the main thread's own `mmap`s and `brk`s (its heap growing) wait for
-/// it: one call over the whole segment stalled them for up to half a millisecond, a
-/// quarter-mebibyte chunk for about twenty microseconds.
+/// it: one call over the whole segment stalled them for up to the half millisecond it takes,
+/// a quarter-mebibyte call for about twenty microseconds.
 const CHUNK: usize = 256 << 10;
 
 /// The address and length of the executable's largest executable segment (its code).
