@@ -77,6 +77,10 @@ pub(crate) fn bench(ctx: &Ctx, a: &BenchArgs) -> Result<i32, Exit> {
         programs.push(result);
     }
 
+    let totals = bench_report::totals(&programs);
+    if !totals.is_empty() {
+        print!("\n{totals}");
+    }
     let (problems, summary) = bench_report::summary(&programs);
     print!("\n{summary}");
     for note in &notes {

@@ -186,6 +186,56 @@ pub(crate) fn summary(programs: &[ProgramResult]) -> (usize, String) {
     (problems, out)
 }
 
+/// Per mode and baseline across the programs: compile medians summed (the Cranelift/LLVM
+/// compile-time ratio at a glance) and the geometric mean of run time ÷ C's. A series counts
+/// on a program where its output agreed and C ran; the last column says on how many. Empty
+/// for a single program, whose rows already say it all.
+pub(crate) fn totals(programs: &[ProgramResult]) -> String {
+    if programs.len() < 2 {
+        return String::new();
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for s in programs.iter().flat_map(|p| &p.series) {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    let mut out = format!(
+        "totals over {} programs (compile: medians summed; vs C: geometric mean)\n\
+         {:<14} {:>11} {:>9} {:>9}\n",
+        programs.len(),
+        "mode",
+        "compile ms",
+        "vs C",
+        "programs"
+    );
+    for name in names {
+        let mut compile = Some(0.0);
+        let (mut log_ratio, mut counted) = (0.0, 0);
+        for p in programs {
+            let Some(s) = p.series.iter().find(|s| s.name == name) else { continue };
+            if !matches!(s.verdict, Verdict::Reference | Verdict::Ok) {
+                continue;
+            }
+            let (Some(run), Some(c)) = (s.median_run(), p.c_median()) else { continue };
+            if run <= 0.0 || c <= 0.0 {
+                continue;
+            }
+            log_ratio += (run / c).ln();
+            counted += 1;
+            // LuaJIT has no compile step: its sum stays "-".
+            compile = compile.zip(median(&s.compile_ms)).map(|(sum, ms)| sum + ms);
+        }
+        if counted == 0 {
+            continue;
+        }
+        let compile = compile.map_or_else(|| "-".to_string(), |ms| format!("{ms:.2}"));
+        let ratio = format!("{:.2}x", (log_ratio / counted as f64).exp());
+        out.push_str(&format!("{name:<14} {compile:>11} {ratio:>9} {counted:>9}\n"));
+    }
+    out
+}
+
 /// Settings recorded in the JSON beside the samples.
 pub(crate) struct JsonMeta<'a> {
     pub opt_level: &'a str,
@@ -315,6 +365,40 @@ mod tests {
         let (problems, text) = summary(&[program()]);
         assert_eq!(problems, 1);
         assert!(text.contains("!! MISMATCH fib/llvm-aot"), "{text}");
+    }
+
+    #[test]
+    fn totals_sum_compile_times_and_average_ratios_geometrically() {
+        let mut second = program();
+        second.name = "loops".into();
+        // C 5 ms on both; the VM 200 ms (40x) here and 20 ms (4x) there: geometric mean 12.65x.
+        second.series[0] = series("vm", Kind::Mode, &[20.0], Verdict::Reference);
+        let text = totals(&[program(), second]);
+        assert!(text.starts_with("totals over 2 programs"), "{text}");
+        let vm = text.lines().find(|l| l.starts_with("vm ")).expect("vm line");
+        let cells: Vec<&str> = vm.split_whitespace().collect();
+        assert_eq!(cells, ["vm", "2.00", "12.65x", "2"], "{text}");
+        // A mismatching mode does not count; C is its own 1x; skipped LuaJIT has no line.
+        assert!(!text.contains("llvm-aot"), "{text}");
+        let c: Vec<&str> =
+            text.lines().find(|l| l.starts_with("c ")).expect("c").split_whitespace().collect();
+        assert_eq!(c, ["c", "2.00", "1.00x", "2"], "{text}");
+        assert!(!text.contains("luajit"), "{text}");
+        // A baseline without a compile step shows "-".
+        let mut with_lua = program();
+        with_lua.series[3] = SeriesResult {
+            compile_ms: Vec::new(),
+            ..series("luajit", Kind::Baseline, &[10.0], Verdict::Ok)
+        };
+        let text = totals(&[with_lua, program()]);
+        let lua: Vec<&str> = text
+            .lines()
+            .find(|l| l.starts_with("luajit"))
+            .expect("luajit")
+            .split_whitespace()
+            .collect();
+        assert_eq!(lua, ["luajit", "-", "2.00x", "1"], "{text}");
+        assert_eq!(totals(&[program()]), "");
     }
 
     #[test]
