@@ -221,8 +221,8 @@ linking for AOT modes), the median run ms, the ratio of run time to C's, and whe
 output agrees. Run ms is the backend's own run phase for vm/JIT modes, and the wall time of
 the executable for AOT modes and the baselines. With several programs, totals per mode
 follow: the compile medians summed (compare cranelift-jit with llvm-jit for the compile-time
-trade-off) and the geometric mean of the ratios to C, over the programs where the mode's
-output agreed.
+trade-off) and the geometric mean of the ratios to C (`-` unless C ran on each), over the
+programs where the mode's output agreed.
 
 Baselines live beside each program: prog.nyash is compared with prog.c (built once with
 `cc -O2`) and prog.lua (run with luajit when it is on PATH). Every mode's and baseline's

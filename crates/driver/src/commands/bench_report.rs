@@ -188,7 +188,8 @@ pub(crate) fn summary(programs: &[ProgramResult]) -> (usize, String) {
 
 /// Per mode and baseline across the programs: compile medians summed (the Cranelift/LLVM
 /// compile-time ratio at a glance) and the geometric mean of run time ÷ C's. A series counts
-/// on a program where its output agreed and C ran; the last column says on how many. Empty
+/// on the programs where its output agreed; the last column says on how many. The mean needs
+/// C on each of them (else `-`), and so does a sum of compile times (LuaJIT has none). Empty
 /// for a single program, whose rows already say it all.
 pub(crate) fn totals(programs: &[ProgramResult]) -> String {
     if programs.len() < 2 {
@@ -211,26 +212,24 @@ pub(crate) fn totals(programs: &[ProgramResult]) -> String {
     );
     for name in names {
         let mut compile = Some(0.0);
-        let (mut log_ratio, mut counted) = (0.0, 0);
+        let mut log_ratio = Some(0.0);
+        let mut counted = 0;
         for p in programs {
             let Some(s) = p.series.iter().find(|s| s.name == name) else { continue };
             if !matches!(s.verdict, Verdict::Reference | Verdict::Ok) {
                 continue;
             }
-            let (Some(run), Some(c)) = (s.median_run(), p.c_median()) else { continue };
-            if run <= 0.0 || c <= 0.0 {
-                continue;
-            }
-            log_ratio += (run / c).ln();
             counted += 1;
-            // LuaJIT has no compile step: its sum stays "-".
             compile = compile.zip(median(&s.compile_ms)).map(|(sum, ms)| sum + ms);
+            let ratio = s.median_run().zip(p.c_median()).filter(|&(r, c)| r > 0.0 && c > 0.0);
+            log_ratio = log_ratio.zip(ratio).map(|(sum, (r, c))| sum + (r / c).ln());
         }
         if counted == 0 {
             continue;
         }
         let compile = compile.map_or_else(|| "-".to_string(), |ms| format!("{ms:.2}"));
-        let ratio = format!("{:.2}x", (log_ratio / counted as f64).exp());
+        let ratio = log_ratio
+            .map_or_else(|| "-".to_string(), |l| format!("{:.2}x", (l / counted as f64).exp()));
         out.push_str(&format!("{name:<14} {compile:>11} {ratio:>9} {counted:>9}\n"));
     }
     out
@@ -399,6 +398,15 @@ mod tests {
             .collect();
         assert_eq!(lua, ["luajit", "-", "2.00x", "1"], "{text}");
         assert_eq!(totals(&[program()]), "");
+        // Without C the compile times still add up; the ratios cannot be had.
+        let no_c = || {
+            let mut p = program();
+            p.series.retain(|s| s.name != "c");
+            p
+        };
+        let text = totals(&[no_c(), no_c()]);
+        let vm = text.lines().find(|l| l.starts_with("vm ")).expect("vm line");
+        assert_eq!(vm.split_whitespace().collect::<Vec<_>>(), ["vm", "2.00", "-", "2"], "{text}");
     }
 
     #[test]
