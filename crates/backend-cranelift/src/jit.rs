@@ -48,8 +48,9 @@ fn compile(mir: &Module, opts: &Options) -> Result<(JITModule, *const u8), Backe
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     // Only the runtime functions the program imports are looked up, at finalize: hashing the
     // whole table into the builder first took a tenth of a small program's code generation.
-    // Every import is an `RtFn` or `nyrt_fmod`, all exported (the VM backend's test
-    // `every_runtime_entry_point_is_exported`), so the lookup cannot miss.
+    // Our imports are `RtFn`s and `nyrt_fmod`, all exported (the VM backend's test
+    // `every_runtime_entry_point_is_exported`); anything else, such as a libcall Cranelift
+    // inserts, falls through to cranelift-jit's own `dlsym` lookup.
     builder.symbol_lookup_fn(Box::new(|name| {
         nyash_runtime::symbol(name).map(|address| address as *const u8)
     }));

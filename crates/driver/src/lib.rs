@@ -9,11 +9,12 @@ mod compile;
 mod ice;
 mod link;
 mod prefault;
-
-pub use prefault::start as prefault_code;
 mod runtime_lib;
 mod tempdir;
 mod timings;
+
+/// For the `nyash` executable's `main`: map the driver's code in on a helper thread.
+pub use prefault::start as prefault_code;
 
 use clap::Parser;
 /// Backend and mode names shared with the benches.
