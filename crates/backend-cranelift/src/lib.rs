@@ -39,6 +39,7 @@ impl Backend for CraneliftBackend {
             entry_guards: true,
             strength_reduce: true,
             rotate: true,
+            licm_gvn: true,
             borrow: true,
             ..Default::default()
         }

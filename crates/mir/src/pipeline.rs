@@ -2,8 +2,8 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    borrow_array_elements, eliminate_tail_recursion, forward_fields, infer_types, inline,
-    inline_entry_guards, legalize, merge_pure_calls, reduce_induction_variables,
+    borrow_array_elements, eliminate_tail_recursion, forward_fields, hoist_and_merge, infer_types,
+    inline, inline_entry_guards, legalize, merge_pure_calls, reduce_induction_variables,
     remove_dead_functions, remove_unreachable_blocks, rotate_loops, select_tiny_branches,
     simplify_memo, sink_null_guards, specialize, typed_array_allocations, unbox_block_params,
     version_bounds_checks, SimplifyMemo,
@@ -20,7 +20,8 @@ use nyash_syntax::{Diagnostic, SourceFile, Span};
 /// verify (legal) → null-guard sinking → simplify → verify (legal) → block-parameter unboxing →
 /// simplify → if-conversion → simplify → verify (legal) → bounds-check loop versioning →
 /// simplify → verify (legal) → strength reduction of derived induction variables → simplify →
-/// verify (legal) → loop rotation → verify (legal) → element borrowing → verify (legal) →
+/// verify (legal) → loop rotation → verify (legal) → loop-invariant code motion and value
+/// numbering → verify (legal) → element borrowing → verify (legal) →
 /// dead-function elimination → verify (legal).
 /// Verification always runs in debug builds, and in release builds when `verify` is true.
 /// Returns legal MIR plus warnings, or every compile error.
@@ -69,6 +70,10 @@ pub struct Passes {
     /// Test a loop's exit condition at the end of each iteration instead of at the top
     /// (`passes::rotate_loops`): for backends without loop optimizations.
     pub rotate: bool,
+    /// Move pure loop-invariant instructions to the loop's preheader, then merge pure
+    /// instructions a dominating twin already computed (`passes::hoist_and_merge`): for
+    /// backends that do neither.
+    pub licm_gvn: bool,
     /// Move the release of an array element read in a window where nothing can change an
     /// array next to its `get`, as a pair backends lower as a plain load
     /// (`passes::borrow_array_elements`). The VM runs the pair literally, so it leaves this
@@ -92,6 +97,7 @@ impl Default for Passes {
             bounds_version: true,
             strength_reduce: false,
             rotate: false,
+            licm_gvn: false,
             borrow: false,
             dead_funcs: true,
         }
@@ -114,6 +120,7 @@ impl Passes {
             bounds_version: false,
             strength_reduce: false,
             rotate: false,
+            licm_gvn: false,
             borrow: false,
             dead_funcs: false,
         }
@@ -228,6 +235,12 @@ pub fn compile_with(
         let changed = rotate_loops(&mut m);
         if changed && check {
             verify_module(&m, Stage::Legal).map_err(|e| ice("after loop rotation", e))?;
+        }
+    }
+    if passes.licm_gvn {
+        // After the loop passes, which expect each loop as the front end shaped it.
+        if hoist_and_merge(&mut m) && check {
+            verify_module(&m, Stage::Legal).map_err(|e| ice("after code motion", e))?;
         }
     }
     if passes.borrow {

@@ -1,5 +1,6 @@
 //! MIR passes: type inference, function specialization, legalization (generic → legal),
-//! simplification, inlining, dead-function elimination, and the small helpers they share.
+//! simplification, inlining, loop-invariant code motion, value numbering, dead-function
+//! elimination, and the small helpers they share.
 
 mod array_kinds;
 mod borrow;
@@ -9,12 +10,14 @@ mod dead_funcs;
 pub mod dispatch;
 mod forward;
 mod guard_sink;
+mod gvn;
 mod heap_types;
 mod infer;
 mod inline;
 mod legalize;
 mod legalize_boxes;
 mod legalize_strings;
+mod licm;
 mod pure_calls;
 mod rc_elide;
 mod rotate;
@@ -35,6 +38,7 @@ pub use guard_sink::sink_null_guards;
 pub use infer::{binary_result, infer_types, unary_result};
 pub use inline::{inline, inline_entry_guards};
 pub use legalize::legalize;
+pub use licm::hoist_and_merge;
 pub use pure_calls::merge_pure_calls;
 pub use rotate::rotate_loops;
 pub use select::select_tiny_branches;

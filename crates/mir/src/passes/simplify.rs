@@ -1,6 +1,7 @@
 //! Simplification: unreachable-block removal (renumbering blocks in reverse postorder),
 //! trivial and dead block-parameter removal, constant folding of integer operations that
-//! cannot fail, branch folding, and dead pure-instruction elimination. Valid on generic and
+//! cannot fail (and the identities `x + 0`, `x - 0`, `x * 1`, `x * 0`), branch folding, and
+//! dead pure-instruction elimination. Valid on generic and
 //! legal MIR alike.
 
 use super::{replace_uses, resolve, ValueMap};
@@ -496,6 +497,9 @@ pub(crate) fn remove_dead_code(f: &mut Function) -> bool {
 fn fold_constants(f: &mut Function) -> bool {
     let mut consts: ValueMap<Const> = ValueMap::new(f);
     let mut changed = false;
+    // Results equal to one of their operands (`x + 0`, `x * 1`), renamed at the end; the
+    // instruction is then dead.
+    let mut same: Vec<(Option<ValueId>, ValueId)> = Vec::new();
     for b in &mut f.blocks {
         for inst in &mut b.insts {
             let ci = |v: &ValueId| match consts.get(v) {
@@ -510,6 +514,24 @@ fn fold_constants(f: &mut Function) -> bool {
                     None
                 }
                 InstKind::IntBin { op, a, b } => match (ci(a), ci(b)) {
+                    // Identities: the result is the other operand (or zero).
+                    (Some(0), None) if *op == IntOp::Add => {
+                        same.push((inst.result, *b));
+                        None
+                    }
+                    (None, Some(0)) if matches!(op, IntOp::Add | IntOp::Sub) => {
+                        same.push((inst.result, *a));
+                        None
+                    }
+                    (Some(1), None) if *op == IntOp::Mul => {
+                        same.push((inst.result, *b));
+                        None
+                    }
+                    (None, Some(1)) if *op == IntOp::Mul => {
+                        same.push((inst.result, *a));
+                        None
+                    }
+                    (Some(0), None) | (None, Some(0)) if *op == IntOp::Mul => Some(Const::Int(0)),
                     (Some(x), Some(y)) => match op {
                         IntOp::Add => Some(Const::Int(x.wrapping_add(y))),
                         IntOp::Sub => Some(Const::Int(x.wrapping_sub(y))),
@@ -550,6 +572,12 @@ fn fold_constants(f: &mut Function) -> bool {
                 changed = true;
             }
         }
+    }
+    if !same.is_empty() {
+        let map: FxHashMap<ValueId, ValueId> =
+            same.into_iter().filter_map(|(r, v)| r.map(|r| (r, v))).collect();
+        replace_uses(f, &map);
+        changed = true;
     }
     changed
 }
