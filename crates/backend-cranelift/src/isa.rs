@@ -28,8 +28,11 @@ pub(crate) fn quick_isa(opts: &Options, model: CodeModel) -> Result<OwnedTargetI
 
 fn build(opts: &Options, model: CodeModel, quick: bool) -> Result<OwnedTargetIsa, BackendError> {
     let mut flags = settings::builder();
+    // The e-graph (GVN, LICM, rewrites, redundant-load elimination) only at -O3: at the
+    // default level the MIR pipeline has already hoisted and merged what it would
+    // (`Passes::licm_gvn`), and the e-graph was a fifth of what compiling a function cost.
     let opt_level = match opts.opt_level {
-        OptLevel::O1 | OptLevel::O2 | OptLevel::O3 if !quick => "speed",
+        OptLevel::O3 if !quick => "speed",
         _ => "none",
     };
     let verify = opts.verify || cfg!(debug_assertions);

@@ -29,7 +29,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, value_name = "BACKEND")]
     pub backend: Option<BackendKind>,
 
-    /// Optimization level for the native backends: -O0, -O1, -O2 (the default) or -O3
+    /// Optimization level for the native backends: -O0, -O1, -O2 (the default) or -O3.
+    /// LLVM runs its pass pipeline for the level; Cranelift turns on its e-graph optimizer at -O3
     #[arg(short = 'O', global = true, value_name = "LEVEL", value_parser = parse_opt_level,
           default_value = "2", hide_default_value = true)]
     pub opt: OptLevel,

@@ -14,6 +14,14 @@
 //! is `x - q*d` (no overflow: it is `r`). Powers of two are a shift and a mask; `d = 1` is
 //! `x` and `0`. `tests::non_negative_division_is_exact` checks the formula on the boundary
 //! values of many divisors.
+//!
+//! Any other dividend (`emit_signed`) takes the signed method of Hacker's Delight (10-1 and
+//! 10-4, the magic numbers of its figure 10-1): a signed high multiply, a correction by `x`
+//! where the magic number's sign is not the divisor's, an arithmetic shift, and one added
+//! for a negative quotient (truncation toward zero). That is what Cranelift's e-graph makes
+//! of `sdiv` by a constant; without it (the default optimization level), `sdiv` would be the
+//! hardware divide, tens of cycles. `tests::signed_division_is_exact` checks it on the
+//! boundary values (`i64::MIN` included) of many divisors, negative ones too.
 
 use cranelift_codegen::ir::{self, types, InstBuilder};
 use cranelift_frontend::FunctionBuilder;
@@ -76,6 +84,95 @@ pub(super) fn emit(b: &mut FunctionBuilder, x: ir::Value, d: i64, p: Plan, rem: 
     }
 }
 
+/// The signed magic number and shift for `d` (`|d| >= 2`, not a power of two): Hacker's
+/// Delight, figure 10-1, for 64 bits (as Cranelift's own `div_const` has it).
+pub(super) fn signed_magic(d: i64) -> (i64, u32) {
+    let two63: u64 = 1 << 63;
+    let ad = d.unsigned_abs();
+    let t = two63 + ((d as u64) >> 63);
+    let anc = t - 1 - t % ad;
+    let mut p = 63u32;
+    let (mut q1, mut r1) = (two63 / anc, two63 % anc);
+    let (mut q2, mut r2) = (two63 / ad, two63 % ad);
+    loop {
+        p += 1;
+        q1 = q1.wrapping_mul(2);
+        r1 = r1.wrapping_mul(2);
+        if r1 >= anc {
+            q1 = q1.wrapping_add(1);
+            r1 -= anc;
+        }
+        q2 = q2.wrapping_mul(2);
+        r2 = r2.wrapping_mul(2);
+        if r2 >= ad {
+            q2 = q2.wrapping_add(1);
+            r2 -= ad;
+        }
+        let delta = ad - r2;
+        if !(q1 < delta || (q1 == delta && r1 == 0)) {
+            break;
+        }
+    }
+    let m = q2.wrapping_add(1);
+    ((if d < 0 { m.wrapping_neg() } else { m }) as i64, p - 64)
+}
+
+/// The quotient `emit_signed` computes, in Rust (for the tests).
+#[cfg(test)]
+pub(super) fn signed_quotient(x: i64, d: i64) -> i64 {
+    if d.unsigned_abs().is_power_of_two() {
+        let k = d.unsigned_abs().trailing_zeros();
+        let biased = x.wrapping_add(((x >> 63) as u64 >> (64 - k)) as i64);
+        let q = biased >> k;
+        return if d < 0 { q.wrapping_neg() } else { q };
+    }
+    let (m, s) = signed_magic(d);
+    let mut q = ((i128::from(m) * i128::from(x)) >> 64) as i64;
+    if d > 0 && m < 0 {
+        q = q.wrapping_add(x);
+    } else if d < 0 && m > 0 {
+        q = q.wrapping_sub(x);
+    }
+    q >>= s;
+    q.wrapping_add((q as u64 >> 63) as i64)
+}
+
+/// Emits `x / d` (or `x % d` when `rem`) for any `x` and a constant `d` with `|d| >= 2`,
+/// truncating toward zero; the remainder is `x - q*d`.
+pub(super) fn emit_signed(b: &mut FunctionBuilder, x: ir::Value, d: i64, rem: bool) -> ir::Value {
+    let q = if d.unsigned_abs().is_power_of_two() {
+        // Bias a negative dividend by `|d| - 1` so the arithmetic shift rounds toward zero.
+        let k = i64::from(d.unsigned_abs().trailing_zeros());
+        let sign = b.ins().sshr_imm_u(x, 63);
+        let bias = b.ins().ushr_imm_u(sign, 64 - k);
+        let biased = b.ins().iadd(x, bias);
+        let q = b.ins().sshr_imm_u(biased, k);
+        if d < 0 {
+            b.ins().ineg(q)
+        } else {
+            q
+        }
+    } else {
+        let (m, s) = signed_magic(d);
+        let mc = b.ins().iconst(types::I64, m);
+        let mut q = b.ins().smulhi(mc, x);
+        if d > 0 && m < 0 {
+            q = b.ins().iadd(q, x);
+        } else if d < 0 && m > 0 {
+            q = b.ins().isub(q, x);
+        }
+        let q = b.ins().sshr_imm_u(q, i64::from(s));
+        let negative = b.ins().ushr_imm_u(q, 63);
+        b.ins().iadd(q, negative)
+    };
+    if rem {
+        let qd = b.ins().imul_imm_s(q, d);
+        b.ins().isub(x, qd)
+    } else {
+        q
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +220,32 @@ mod tests {
                 let q = quotient(x as u64, p) as i64;
                 assert_eq!(q, x / d, "{x} / {d} with {p:?}");
                 assert_eq!(x - q * d, x % d, "{x} % {d} with {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn signed_division_is_exact() {
+        let mut ds: Vec<i64> = divisors().into_iter().filter(|&d| d >= 2).collect();
+        ds.extend(ds.clone().into_iter().map(|d: i64| d.wrapping_neg()));
+        ds.extend([i64::MIN, i64::MIN + 1, 1 << 62, -(1 << 62)]);
+        for d in ds {
+            let mut xs = dividends(d.saturating_abs());
+            xs.extend(xs.clone().into_iter().map(|x| x.wrapping_neg()));
+            let multiple = (i64::MIN / d).wrapping_mul(d);
+            xs.extend([
+                i64::MIN,
+                i64::MIN + 1,
+                -1,
+                -2,
+                d.wrapping_neg(),
+                d.wrapping_add(1),
+                multiple,
+            ]);
+            for x in xs {
+                let q = signed_quotient(x, d);
+                assert_eq!(q, x.wrapping_div(d), "{x} / {d}");
+                assert_eq!(x.wrapping_sub(q.wrapping_mul(d)), x.wrapping_rem(d), "{x} % {d}");
             }
         }
     }

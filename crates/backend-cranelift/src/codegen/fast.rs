@@ -233,7 +233,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
         let store_typed = |this: &mut Self, np: ir::Value, addr: ir::Value| {
             if size == 1 {
                 // Bool: one byte, 0 or 1 (as the runtime stores it).
-                let b = this.b.ins().icmp_imm_s(IntCC::NotEqual, np, 0);
+                let b = this.nonzero(np);
                 this.b.ins().store(flags, b, addr, 0);
             } else {
                 this.b.ins().store(flags, np, addr, 0);
@@ -466,7 +466,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
         };
         if size == 1 {
             // Bool: one byte, 0 or 1 (as the runtime stores it).
-            let b = self.b.ins().icmp_imm_s(IntCC::NotEqual, np, 0);
+            let b = self.nonzero(np);
             self.b.ins().store(flags, b, addr, 0);
         } else {
             self.b.ins().store(flags, np, addr, 0);

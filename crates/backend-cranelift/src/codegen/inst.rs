@@ -109,7 +109,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
                         Some(x) => x,
                         None => self.b.ins().bitcast(types::F64, MemFlagsData::new(), p),
                     },
-                    Repr::Bool => self.b.ins().icmp_imm_s(IntCC::NotEqual, p, 0),
+                    Repr::Bool => self.nonzero(p),
                     Repr::Boxed => return Err(self.err(format!("fromdyn to {}", to.name()))),
                 })
             }
@@ -266,15 +266,19 @@ impl<M: Module> FnLowering<'_, '_, M> {
         known_b: Option<i64>,
         site: SiteId,
     ) -> Result<ir::Value, BackendError> {
-        Ok(match op {
-            IntOp::Add => self.b.ins().iadd(a, b),
-            IntOp::Sub => self.b.ins().isub(a, b),
-            IntOp::Mul => self.b.ins().imul(a, b),
-            IntOp::Div if known_b == Some(-1) => self.b.ins().ineg(a),
-            IntOp::Rem if known_b == Some(-1) => self.b.ins().iconst(types::I64, 0),
-            IntOp::Div if known_b.is_some_and(|n| n != 0) => self.b.ins().sdiv(a, b),
-            IntOp::Rem if known_b.is_some_and(|n| n != 0) => self.b.ins().srem(a, b),
-            IntOp::Div | IntOp::Rem => {
+        Ok(match (op, known_b) {
+            (IntOp::Add, _) => self.b.ins().iadd(a, b),
+            (IntOp::Sub, _) => self.b.ins().isub(a, b),
+            (IntOp::Mul, _) => self.b.ins().imul(a, b),
+            (IntOp::Div, Some(-1)) => self.b.ins().ineg(a),
+            (IntOp::Div, Some(1)) => a,
+            (IntOp::Rem, Some(-1 | 1)) => self.b.ins().iconst(types::I64, 0),
+            // A multiply by a magic number, as Cranelift's e-graph would make it (it is off
+            // below -O3, `isa::build`); the hardware divide takes tens of cycles.
+            (IntOp::Div | IntOp::Rem, Some(d)) if d != 0 => {
+                divide::emit_signed(&mut self.b, a, d, op == IntOp::Rem)
+            }
+            (IntOp::Div | IntOp::Rem, _) => {
                 let is_zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
                 self.div_zero_check(is_zero, site)?;
                 // Divide by 1 instead of -1 (sdiv/srem trap on i64::MIN / -1), then fix up:
@@ -375,7 +379,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
             }
             Repr::Bool => {
                 let x = self.one(a)?;
-                (tag::BOOL, self.b.ins().uextend(types::I64, x))
+                (tag::BOOL, self.widen_bool(x))
             }
         };
         let t = self.b.ins().iconst(types::I64, t);
@@ -427,7 +431,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 Repr::I64 | Repr::F64 => words.push(self.one(arg)?),
                 Repr::Bool => {
                     let x = self.one(arg)?;
-                    words.push(self.b.ins().uextend(types::I64, x));
+                    words.push(self.widen_bool(x));
                 }
                 Repr::Boxed => {
                     let (t, p) = self.pair(arg)?;
