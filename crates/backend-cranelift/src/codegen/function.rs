@@ -372,21 +372,11 @@ impl<M: Module> FnLowering<'_, '_, M> {
     }
 
     /// A single-word (I64, F64 or Bool) value.
-    /// The constant `v` is, when an `iconst` made it. Below -O3 Cranelift runs no constant
-    /// folding (its e-graph is off, `isa::build`), so the lowering folds the few conversions
-    /// it wraps around constants itself (`nonzero`, `widen_bool`).
-    pub(super) fn known_int(&self, v: ir::Value) -> Option<i64> {
-        let dfg = &self.b.func.dfg;
-        let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else { return None };
-        match dfg.insts[inst] {
-            ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } => Some(imm.bits()),
-            _ => None,
-        }
-    }
-
-    /// `v != 0` as a Bool (`i8` 0 or 1).
+    /// `v != 0` as a Bool (`i8` 0 or 1). Below -O3 Cranelift runs no constant folding (its
+    /// e-graph is off, `isa::build`), so this and `widen_bool` fold the conversions the
+    /// lowering wraps around constants (a `true` stored into a Bool array) themselves.
     pub(super) fn nonzero(&mut self, v: ir::Value) -> ir::Value {
-        match self.known_int(v) {
+        match self.iconst_of(v) {
             Some(n) => self.b.ins().iconst(ir::types::I8, i64::from(n != 0)),
             None => self.b.ins().icmp_imm_s(ir::condcodes::IntCC::NotEqual, v, 0),
         }
@@ -394,7 +384,7 @@ impl<M: Module> FnLowering<'_, '_, M> {
 
     /// A Bool (`i8` 0 or 1) as an i64 payload.
     pub(super) fn widen_bool(&mut self, x: ir::Value) -> ir::Value {
-        match self.known_int(x) {
+        match self.iconst_of(x) {
             Some(n) => self.b.ins().iconst(ir::types::I64, n & 1),
             None => self.b.ins().uextend(ir::types::I64, x),
         }
