@@ -97,3 +97,57 @@ static box Main {
     assert!(!t.contains("\"no\"") && !t.contains("never"), "{t}");
     assert!(!t.contains("br "), "{t}");
 }
+
+#[test]
+fn folds_additive_and_multiplicative_identities() {
+    let t = main_text(
+        r#"
+static box Main {
+    main(args) {
+        local n = args.length()
+        print(n + 0)
+        print(0 + n)
+        print(n - 0)
+        print(n * 1)
+        print(1 * n)
+        print(n * 0)
+        return 0
+    }
+}
+"#,
+    );
+    assert!(!t.contains("iadd") && !t.contains("isub") && !t.contains("imul"), "{t}");
+}
+
+#[test]
+fn merges_a_block_into_its_only_predecessor() {
+    // Rotation leaves each loop's old header as a guard with one way in (from the block
+    // before the loop), which ends in a plain jump to it: the two become one block.
+    let src = r#"
+static box Main {
+    main(args) {
+        local n = args.length()
+        local i = 0
+        loop(i < n) {
+            print(i)
+            i = i + 1
+        }
+        return 0
+    }
+}
+"#;
+    let passes = nyash_mir::pipeline::Passes { rotate: true, ..Default::default() };
+    let m = common::compile_passes(src, passes);
+    let f = m.funcs.iter().find(|f| f.name == "Main.main").expect("Main.main");
+    let preds = f.predecessors();
+    for (b, blk) in f.blocks.iter().enumerate() {
+        if let nyash_mir::Terminator::Jump { target, .. } = &blk.term {
+            let t = target.index();
+            assert!(
+                t == b || preds[t].len() > 1,
+                "bb{b} jumps to bb{t}, whose only predecessor it is:\n{}",
+                nyash_mir::print::print_module(&m)
+            );
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! Simplification: unreachable-block removal (renumbering blocks in reverse postorder),
-//! trivial and dead block-parameter removal, constant folding of integer operations that
-//! cannot fail (and the identities `x + 0`, `x - 0`, `x * 1`, `x * 0`), branch folding, and
-//! dead pure-instruction elimination. Valid on generic and
-//! legal MIR alike.
+//! trivial and dead block-parameter removal, merging of straight-line blocks, constant
+//! folding of integer operations that cannot fail (and the identities `x + 0`, `x - 0`,
+//! `x * 1`, `x * 0`), branch folding, and dead pure-instruction elimination. Valid on generic
+//! and legal MIR alike.
 
 use super::{replace_uses, resolve, ValueMap};
 use crate::ir::*;
@@ -52,6 +52,7 @@ fn simplify_rounds(f: &mut Function) -> Option<usize> {
         changed |= fold_boxing(f);
         changed |= fold_constants(f);
         changed |= thread_jumps(f);
+        changed |= merge_straight_blocks(f);
         changed |= remove_dead_code(f);
         if !changed {
             // A round that only reorders blocks leaves what the next round would keep.
@@ -172,6 +173,55 @@ fn thread_jumps(f: &mut Function) -> bool {
             _ => {}
         }
         f.blocks[b].term = term;
+    }
+    changed
+}
+
+/// A block whose only predecessor ends in a plain jump to it is appended to that predecessor
+/// (its parameters replaced by the jump's arguments): one block instead of two wherever
+/// control can only go straight on. It is then unreachable, for the next round to drop.
+/// Loop headers are never merged (a header has a way in from outside and a back edge), so
+/// each loop keeps its header and its preheader (the merged block, when that was one).
+fn merge_straight_blocks(f: &mut Function) -> bool {
+    let n = f.blocks.len();
+    let mut preds = vec![0u32; n];
+    for b in &f.blocks {
+        for (t, _) in b.term.successors() {
+            if let Some(c) = preds.get_mut(t.index()) {
+                *c += 1;
+            }
+        }
+    }
+    let mut map: FxHashMap<ValueId, ValueId> = FxHashMap::default();
+    let mut changed = false;
+    for b in 0..n {
+        // Follow the chain: what `b` now ends with may be a jump to another such block.
+        loop {
+            let Terminator::Jump { target, .. } = &f.blocks[b].term else { break };
+            let c = target.index();
+            if c == b || c == 0 || c >= n || preds[c] != 1 {
+                break;
+            }
+            let Terminator::Jump { args, .. } =
+                std::mem::replace(&mut f.blocks[b].term, Terminator::Unreachable)
+            else {
+                break;
+            };
+            let next = std::mem::replace(
+                &mut f.blocks[c],
+                Block { params: Vec::new(), insts: Vec::new(), term: Terminator::Unreachable },
+            );
+            for (&p, &a) in next.params.iter().zip(&args) {
+                map.insert(p, a);
+            }
+            f.blocks[b].insts.extend(next.insts);
+            f.blocks[b].term = next.term;
+            preds[c] = 0;
+            changed = true;
+        }
+    }
+    if !map.is_empty() {
+        replace_uses(f, &map);
     }
     changed
 }
