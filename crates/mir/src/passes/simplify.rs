@@ -196,8 +196,7 @@ fn merge_straight_blocks(f: &mut Function) -> bool {
     let mut changed = false;
     for b in 0..n {
         // Follow the chain: what `b` now ends with may be a jump to another such block.
-        loop {
-            let Terminator::Jump { target, .. } = &f.blocks[b].term else { break };
+        while let Terminator::Jump { target, .. } = &f.blocks[b].term {
             let c = target.index();
             if c == b || c == 0 || c >= n || preds[c] != 1 {
                 break;
