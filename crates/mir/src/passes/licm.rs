@@ -5,9 +5,9 @@
 //!
 //! Why it is exact:
 //! - Only instructions that cannot fail, have no effect and read no memory move
-//!   (`simplify::is_pure`, and Int division and remainder by a non-zero constant). Running one where it did not run before (the loop body may be
-//!   skipped, or the instruction may sit on a branch not taken) only computes a value nobody
-//!   on that path reads.
+//!   (`simplify::is_pure`, and Int division and remainder by a non-zero constant). Running
+//!   one where it did not run before (the loop body may be skipped, or the instruction may
+//!   sit on a branch not taken) only computes a value nobody on that path reads.
 //! - Its operands are defined outside the loop, and every definition outside a loop that
 //!   reaches a use inside it dominates the header, hence the end of the preheader (the
 //!   header's only way in from outside). Their values are the same in every iteration, so
