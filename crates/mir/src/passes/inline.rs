@@ -23,9 +23,7 @@
 //! function is never a caller (it runs once). Afterwards straight-line block chains created by
 //! the splicing are merged.
 
-use super::replace_uses;
 use crate::ir::*;
-use rustc_hash::FxHashMap;
 
 /// Largest callee (instructions + blocks) that is inlined.
 pub const MAX_CALLEE_SIZE: usize = 40;
@@ -282,44 +280,9 @@ pub(crate) fn inline_site(f: &mut Function, bi: usize, ii: usize, callee: &Funct
 }
 
 /// Merges a block into its predecessor when that predecessor's `Jump` is its only incoming
-/// edge (the splices above leave such chains).
+/// edge (the splices above leave such chains), and drops the merged blocks.
 pub(crate) fn merge_straight_lines(f: &mut Function) {
-    let n = f.blocks.len();
-    let mut preds = vec![0usize; n];
-    for b in &f.blocks {
-        for (t, _) in b.term.successors() {
-            if let Some(p) = preds.get_mut(t.index()) {
-                *p += 1;
-            }
-        }
-    }
-    let mut map: FxHashMap<ValueId, ValueId> = FxHashMap::default();
-    let mut dead = vec![false; n];
-    for b in 0..n {
-        if dead[b] {
-            continue;
-        }
-        // Keep absorbing the successor while it is a single-predecessor jump target.
-        while let Terminator::Jump { target, args } = &f.blocks[b].term {
-            let (t, args) = (target.index(), args.clone());
-            if t == 0 || t == b || t >= n || preds[t] != 1 || dead[t] {
-                break;
-            }
-            let tb = std::mem::replace(
-                &mut f.blocks[t],
-                Block { params: vec![], insts: vec![], term: Terminator::Unreachable },
-            );
-            for (p, a) in tb.params.iter().zip(args) {
-                map.insert(*p, a);
-            }
-            f.blocks[b].insts.extend(tb.insts);
-            f.blocks[b].term = tb.term;
-            dead[t] = true;
-        }
-    }
-    if !map.is_empty() {
-        replace_uses(f, &map);
-    }
+    super::simplify::merge_straight_blocks(f);
     super::remove_unreachable_blocks(f);
 }
 

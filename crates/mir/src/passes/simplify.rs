@@ -182,7 +182,7 @@ fn thread_jumps(f: &mut Function) -> bool {
 /// control can only go straight on. It is then unreachable, for the next round to drop.
 /// Loop headers are never merged (a header has a way in from outside and a back edge), so
 /// each loop keeps its header and its preheader (the merged block, when that was one).
-fn merge_straight_blocks(f: &mut Function) -> bool {
+pub(crate) fn merge_straight_blocks(f: &mut Function) -> bool {
     let n = f.blocks.len();
     let mut preds = vec![0u32; n];
     for b in &f.blocks {
