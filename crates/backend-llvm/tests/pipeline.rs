@@ -1,0 +1,39 @@
+//! Tests of the LLVM pass pipeline's settings (`llvm14.rs`): what the optimized IR of a
+//! source program looks like, not just what it prints.
+
+use nyash_backend_llvm::LlvmBackend;
+use nyash_mir::*;
+
+#[allow(dead_code)] // the helpers for linked executables are not needed here
+mod common;
+use common::compile_source;
+
+/// A 1000-trip loop with a four-operation body: too long to unroll fully, and a Float chain,
+/// so LLVM can neither vectorize it nor replace it with a closed form. Partial unrolling
+/// would copy the body: LLVM 14 makes 125 copies for `znver3` (AMD Zen 3 and 4), 10 for
+/// Intel's Skylake and Ice Lake models.
+const CONSTANT_TRIP_LOOP: &str = r#"
+static box Main {
+    main() {
+        local x = 0.5
+        local i = 0
+        loop(i < 1000) {
+            x = x * 1.0001 + 0.5
+            i = i + 1
+        }
+        print(x)
+        return 0
+    }
+}
+"#;
+
+#[test]
+fn loops_with_a_constant_trip_count_are_not_partially_unrolled() {
+    let m = compile_source(CONSTANT_TRIP_LOOP);
+    for level in [OptLevel::O2, OptLevel::O3] {
+        let opts = Options { opt_level: level, verify: true };
+        let ir = LlvmBackend.emit_text(&m, &opts, EmitKind::Ir).unwrap_or_else(|e| panic!("{e}"));
+        let copies = ir.matches(" = fmul ").count();
+        assert_eq!(copies, 1, "{level:?}: the loop body appears {copies} times:\n{ir}");
+    }
+}
