@@ -5,95 +5,22 @@
 //! and a remainder is rewritten to reuse a division by the same constant
 //! (`x % d = x - (x / d) * d`).
 //!
-//! Why it is exact: only instructions that cannot fail, have no effect and read no memory
-//! take part (`simplify::is_pure`), so an instruction's result is a function of its
-//! operation and operand values alone. The earlier one dominates the later, so it has run,
-//! on the same SSA values, on every path to it; its result is available at every use.
+//! Why it is exact: instructions are compared by their `OpKey` (`op_key.rs`), which only
+//! instructions that cannot fail, have no effect and read no memory have, so an
+//! instruction's result is a function of its key alone. The earlier one dominates the later,
+//! so it has run, on the same SSA values, on every path to it; its result is available at
+//! every use.
 //!
 //! The walk goes down the dominator tree with a scoped table (an entry lives while its
 //! block's subtree is visited), so each instruction is looked up once. Operands are renamed
 //! through the merges already made before the lookup, so chains (`a + b` then `(a + b) * c`)
-//! merge in one walk. Integer `+`, `*`, `==`, `!=` are commutative and comparisons are put in
-//! one direction (`b > a` is `a < b`); Float arithmetic is left in its order (a NaN's payload
-//! may depend on it). Constants are left alone: backends materialize them at each use, and
+//! merge in one walk. Constants are left alone: backends materialize them at each use, and
 //! one shared constant would only be a value live across the whole function.
 
+use super::op_key::OpKey;
 use super::replace_uses;
-use super::simplify::is_pure;
 use crate::ir::*;
 use rustc_hash::FxHashMap;
-
-/// An instruction's operation and operands, when it takes part.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    IntBin(IntOp, ValueId, ValueId),
-    FloatBin(FloatOp, ValueId, ValueId),
-    IntCmp(CmpOp, ValueId, ValueId),
-    FloatCmp(CmpOp, ValueId, ValueId),
-    Select(ValueId, ValueId, ValueId),
-    Unary(Unary, ValueId),
-    FromDyn(Type, ValueId),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Unary {
-    IntNeg,
-    FloatNeg,
-    Float(FloatFn),
-    FloatToInt,
-    BoolNot,
-    IsNull,
-    IntToFloat,
-    ToDyn,
-}
-
-/// `k`'s key, its operands renamed by `name`; `None` for instructions that do not take part.
-/// `int_const` gives the value of an Int constant: a division or remainder by a non-zero
-/// constant cannot fail (`i64::MIN / -1` wraps), so it takes part too.
-fn key(
-    k: &InstKind,
-    name: impl Fn(ValueId) -> ValueId,
-    int_const: impl Fn(ValueId) -> Option<i64>,
-) -> Option<Key> {
-    use InstKind as I;
-    let by_constant = matches!(k, I::IntBin { op: IntOp::Div | IntOp::Rem, b, .. }
-        if int_const(*b).is_some_and(|d| d != 0));
-    if !is_pure(k) && !by_constant {
-        return None;
-    }
-    // In one order: the smaller value first.
-    let sorted = |a: ValueId, b: ValueId| if b < a { (b, a) } else { (a, b) };
-    // `a op b` with the smaller operand first, flipping the comparison if they swap.
-    let cmp =
-        |op: CmpOp, a: ValueId, b: ValueId| if b < a { (op.swapped(), b, a) } else { (op, a, b) };
-    Some(match *k {
-        I::IntBin { op, a, b } => {
-            let (a, b) = (name(a), name(b));
-            let (a, b) = if matches!(op, IntOp::Add | IntOp::Mul) { sorted(a, b) } else { (a, b) };
-            Key::IntBin(op, a, b)
-        }
-        I::FloatBin { op, a, b } => Key::FloatBin(op, name(a), name(b)),
-        I::IntCmp { op, a, b } => {
-            let (op, a, b) = cmp(op, name(a), name(b));
-            Key::IntCmp(op, a, b)
-        }
-        I::FloatCmp { op, a, b } => {
-            let (op, a, b) = cmp(op, name(a), name(b));
-            Key::FloatCmp(op, a, b)
-        }
-        I::Select { cond, a, b } => Key::Select(name(cond), name(a), name(b)),
-        I::FromDyn { value, to } => Key::FromDyn(to, name(value)),
-        I::IntNeg(a) => Key::Unary(Unary::IntNeg, name(a)),
-        I::FloatNeg(a) => Key::Unary(Unary::FloatNeg, name(a)),
-        I::FloatUnary { op, a } => Key::Unary(Unary::Float(op), name(a)),
-        I::FloatToInt(a) => Key::Unary(Unary::FloatToInt, name(a)),
-        I::BoolNot(a) => Key::Unary(Unary::BoolNot, name(a)),
-        I::IsNull(a) => Key::Unary(Unary::IsNull, name(a)),
-        I::IntToFloat(a) => Key::Unary(Unary::IntToFloat, name(a)),
-        I::ToDyn(a) => Key::Unary(Unary::ToDyn, name(a)),
-        _ => return None,
-    })
-}
 
 /// Merges redundant pure instructions in `f` (deleting the later ones), given its immediate
 /// dominators; returns whether anything changed.
@@ -114,9 +41,9 @@ pub(super) fn merge_function(f: &mut Function, idom: &[Option<usize>]) -> bool {
     }
     // Merged value → the earlier value it equals (always a value not itself merged).
     let mut merged: Vec<Option<ValueId>> = vec![None; f.values.len()];
-    let mut table: FxHashMap<Key, ValueId> = FxHashMap::default();
+    let mut table: FxHashMap<OpKey<ValueId>, ValueId> = FxHashMap::default();
     // The keys a visit added, undone when its subtree is done.
-    let mut added: Vec<Key> = Vec::new();
+    let mut added: Vec<OpKey<ValueId>> = Vec::new();
     enum Step {
         Enter(usize),
         Leave(usize),
@@ -143,7 +70,7 @@ pub(super) fn merge_function(f: &mut Function, idom: &[Option<usize>]) -> bool {
                 merged.get(i).copied().flatten().or(canon.get(i).copied().flatten()).unwrap_or(v)
             };
             let int_const = |v: ValueId| ints.get(v.index()).copied().flatten();
-            let Some(k) = key(&inst.kind, name, int_const) else { continue };
+            let Some(k) = OpKey::of(&inst.kind, name, int_const) else { continue };
             match table.get(&k) {
                 Some(&earlier) => {
                     merged[r.index()] = Some(earlier);

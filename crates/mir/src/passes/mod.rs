@@ -18,6 +18,7 @@ mod legalize;
 mod legalize_boxes;
 mod legalize_strings;
 mod licm;
+mod op_key;
 mod pure_calls;
 mod rc_elide;
 mod rotate;

@@ -22,13 +22,15 @@
 //! duplicated calls: `fib(n - 1)` inlined computes `fib(n - 2)`, which the outer body then
 //! computes again.
 //!
-//! Values are compared by value numbers (`vn`): instructions that cannot fail and calls of
-//! pure functions are numbered by operation and operand numbers, so two with the same number
-//! compute the same value wherever both run; Int `x ± c` chains are folded to `base + offset`
+//! Values are compared by value numbers (`vn`): instructions that cannot fail are numbered by
+//! their `OpKey` over operand numbers (`op_key.rs`, the key `gvn` uses too), and calls of pure
+//! functions by callee and argument numbers, so two with the same number compute the same
+//! value wherever both run; Int `x ± c` chains are folded to `base + offset`
 //! (wrapping, so `(n - 1) - 1` and `n - 2` are the same number); a block parameter whose
 //! incoming arguments (all from earlier blocks) share a number gets it too.
 
 use super::inline::{inline_site, merge_straight_lines, size, MAX_CALLEE_SIZE};
+use super::op_key::OpKey;
 use super::simplify::is_pure;
 use super::{replace_uses, value_defs};
 use crate::ir::*;
@@ -237,14 +239,8 @@ enum Key {
     Bool(bool),
     /// `base + offset` (wrapping), offset ≠ 0.
     Affine(u32, i64),
-    IntBin(IntOp, u32, u32),
-    IntCmp(CmpOp, u32, u32),
-    FloatBin(FloatOp, u32, u32),
-    FloatCmp(CmpOp, u32, u32),
-    FloatUnary(FloatFn, u32),
-    /// IntNeg, FloatNeg, FloatToInt, BoolNot, IntToFloat by a small code.
-    Unary(u8, u32),
-    Select(u32, u32, u32),
+    /// Any other instruction that cannot fail (`op_key`), on operand numbers.
+    Op(OpKey<u32>),
     Call(u32, Vec<u32>),
 }
 
@@ -330,17 +326,23 @@ enum Num {
 
 /// The number of an instruction's result, given its operands' numbers.
 fn number_of(kind: &InstKind, of: &[u32], keys: &[Option<Key>], pure: &[bool]) -> Num {
-    let n = |v: &ValueId| of.get(v.index()).copied().unwrap_or(u32::MAX);
+    let n = |v: ValueId| of.get(v.index()).copied().unwrap_or(u32::MAX);
     let int_const = |v: u32| match keys.get(v as usize) {
         Some(Some(Key::Int(c))) => Some(*c),
         _ => None,
     };
-    let key = match kind {
-        InstKind::Const(Const::Int(c)) => Key::Int(*c),
-        InstKind::Const(Const::Float(x)) => Key::Float(x.to_bits()),
-        InstKind::Const(Const::Bool(x)) => Key::Bool(*x),
-        InstKind::IntBin { op, a, b } if matches!(op, IntOp::Add | IntOp::Sub) => {
-            let (na, nb) = (n(a), n(b));
+    // An operand without a number (defined on a back edge) makes a key meaningless.
+    let numbered = |key: Key| match &key {
+        Key::Op(op) if op.any_operand(|a| a == u32::MAX) => Num::Fresh,
+        Key::Call(_, args) if args.contains(&u32::MAX) => Num::Fresh,
+        _ => Num::Key(key),
+    };
+    match kind {
+        InstKind::Const(Const::Int(c)) => return Num::Key(Key::Int(*c)),
+        InstKind::Const(Const::Float(x)) => return Num::Key(Key::Float(x.to_bits())),
+        InstKind::Const(Const::Bool(x)) => return Num::Key(Key::Bool(*x)),
+        InstKind::IntBin { op: op @ (IntOp::Add | IntOp::Sub), a, b } => {
+            let (na, nb) = (n(*a), n(*b));
             // `x ± c` and `c + x` (x not a constant) fold into `base + offset`.
             let shifted = match (int_const(na), int_const(nb), op) {
                 (None, Some(c), IntOp::Add) => Some((na, c)),
@@ -348,63 +350,23 @@ fn number_of(kind: &InstKind, of: &[u32], keys: &[Option<Key>], pure: &[bool]) -
                 (Some(c), None, IntOp::Add) => Some((nb, c)),
                 _ => None,
             };
-            match shifted {
-                Some((x, c)) if x != u32::MAX => {
-                    let (base, off) = match keys.get(x as usize) {
-                        Some(Some(Key::Affine(base, off))) => (*base, *off),
-                        _ => (x, 0),
-                    };
-                    let off = off.wrapping_add(c);
-                    if off == 0 {
-                        return Num::Same(base);
-                    }
-                    Key::Affine(base, off)
-                }
-                _ => commutative_int(*op, na, nb),
+            if let Some((x, c)) = shifted.filter(|&(x, _)| x != u32::MAX) {
+                let (base, off) = match keys.get(x as usize) {
+                    Some(Some(Key::Affine(base, off))) => (*base, *off),
+                    _ => (x, 0),
+                };
+                let off = off.wrapping_add(c);
+                return if off == 0 { Num::Same(base) } else { Num::Key(Key::Affine(base, off)) };
             }
         }
-        InstKind::IntBin { op, a, b } if is_pure(kind) => commutative_int(*op, n(a), n(b)),
-        InstKind::IntCmp { op, a, b } => Key::IntCmp(*op, n(a), n(b)),
-        InstKind::FloatBin { op, a, b } if is_pure(kind) => Key::FloatBin(*op, n(a), n(b)),
-        InstKind::FloatCmp { op, a, b } => Key::FloatCmp(*op, n(a), n(b)),
-        InstKind::FloatUnary { op, a } => Key::FloatUnary(*op, n(a)),
-        InstKind::IntNeg(a) => Key::Unary(0, n(a)),
-        InstKind::FloatNeg(a) => Key::Unary(1, n(a)),
-        InstKind::FloatToInt(a) => Key::Unary(2, n(a)),
-        InstKind::BoolNot(a) => Key::Unary(3, n(a)),
-        InstKind::IntToFloat(a) => Key::Unary(4, n(a)),
-        InstKind::Select { cond, a, b } => Key::Select(n(cond), n(a), n(b)),
         InstKind::Call { func, args } if pure_call(kind, pure) => {
-            Key::Call(func.0, args.iter().map(n).collect())
+            return numbered(Key::Call(func.0, args.iter().map(|&a| n(a)).collect()));
         }
-        _ => return Num::Fresh,
-    };
-    // An operand without a number (defined on a back edge) makes the key meaningless.
-    if key_operands(&key).contains(&u32::MAX) {
-        Num::Fresh
-    } else {
-        Num::Key(key)
+        _ => {}
     }
-}
-
-/// The key of an Int `+`, `-` or `*`, with commutative operands in a fixed order.
-fn commutative_int(op: IntOp, a: u32, b: u32) -> Key {
-    if matches!(op, IntOp::Add | IntOp::Mul) && b < a {
-        Key::IntBin(op, b, a)
-    } else {
-        Key::IntBin(op, a, b)
-    }
-}
-
-/// The value numbers a key is made of.
-fn key_operands(k: &Key) -> Vec<u32> {
-    match k {
-        Key::Int(_) | Key::Float(_) | Key::Bool(_) => vec![],
-        Key::Affine(a, _) | Key::FloatUnary(_, a) | Key::Unary(_, a) => vec![*a],
-        Key::IntBin(_, a, b) | Key::IntCmp(_, a, b) | Key::FloatBin(_, a, b) => vec![*a, *b],
-        Key::FloatCmp(_, a, b) => vec![*a, *b],
-        Key::Select(c, a, b) => vec![*c, *a, *b],
-        Key::Call(_, args) => args.clone(),
+    match OpKey::of(kind, n, |v| int_const(n(v))) {
+        Some(op) => numbered(Key::Op(op)),
+        None => Num::Fresh,
     }
 }
 
