@@ -3,6 +3,7 @@
 
 pub mod array_views;
 pub mod backend;
+pub mod divide;
 pub mod ir;
 pub mod lower;
 pub mod passes;

@@ -31,7 +31,9 @@ impl<M: Module> FnLowering<'_, '_, M> {
                 };
                 // A non-negative dividend and a positive constant divisor: no sign fix-ups.
                 let plan = match (op, known_b) {
-                    (IntOp::Div | IntOp::Rem, Some(d)) => divide::plan(d).map(|p| (d, p)),
+                    (IntOp::Div | IntOp::Rem, Some(d)) => {
+                        nyash_mir::divide::plan(d).map(|p| (d, p))
+                    }
                     _ => None,
                 };
                 match plan {

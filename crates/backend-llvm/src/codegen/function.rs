@@ -8,6 +8,7 @@ use inkwell::types::StructType;
 use inkwell::values::IntValue;
 use inkwell::values::{BasicValue, FunctionValue, PhiValue, PointerValue};
 use nyash_mir::passes::is_borrowed_get;
+use nyash_mir::ranges::NonNegative;
 use nyash_mir::{
     array_views, ArrayViews, BlockId, FuncId, Function, InstKind, Repr, Terminator, ValueId,
 };
@@ -41,6 +42,8 @@ pub(super) struct FnCodegen<'m, 'a, 'ctx> {
     /// Per growing view (preheader, receiver): the stack slots of its `[data, len, cap]`,
     /// allocated in the entry block so `mem2reg` turns them into registers across the loop.
     pub grow_slots: HashMap<(BlockId, ValueId), [PointerValue<'ctx>; 3]>,
+    /// Which Int values are known to be `>= 0` where (solved on first use).
+    nonneg: Option<NonNegative>,
 }
 
 pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgResult<()> {
@@ -71,6 +74,7 @@ pub(super) fn lower_function(m: &mut ModuleCodegen<'_, '_>, id: FuncId) -> CgRes
         current: BlockId(0),
         view_vals: HashMap::new(),
         grow_slots: HashMap::new(),
+        nonneg: None,
     };
     for b in f.block_ids() {
         if b != BlockId(0) || entry_is_target {
@@ -99,6 +103,12 @@ pub(super) fn value_name(v: ValueId) -> String {
 }
 
 impl<'m, 'a, 'ctx> FnCodegen<'m, 'a, 'ctx> {
+    /// Whether Int value `v`, read in the block being lowered, is known to be `>= 0`.
+    pub(super) fn non_negative_here(&mut self, v: ValueId) -> bool {
+        let f = self.f;
+        self.nonneg.get_or_insert_with(|| NonNegative::new(f)).at(v, self.current)
+    }
+
     pub(super) fn val(&self, v: ValueId) -> CgResult<Val<'ctx>> {
         self.vals
             .get(v.index())
