@@ -48,6 +48,11 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
+    // Every runtime function starts on a cache line (`nyash_mir::FUNCTION_ALIGN`, which says
+    // why), so its loops sit at the same offsets in every executable, whatever is linked
+    // before it. The flag goes to the nested build only (the driver itself is not relinked
+    // into programs).
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Cllvm-args=-align-all-functions=6");
     // Debug info would only make the embedded archive (and so the driver) several times
     // larger; the runtime's errors carry source locations of the Nyash program anyway.
     cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false");

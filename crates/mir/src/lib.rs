@@ -15,7 +15,7 @@ pub mod verify;
 
 pub use array_views::{array_views, ArrayOp, ArrayViews};
 pub use backend::{
-    Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings,
+    Backend, BackendError, EmitKind, Object, OptLevel, Options, RunOutcome, Timings, FUNCTION_ALIGN,
 };
 pub use ir::*;
 pub use runtime_abi::{RtFn, RtSignature};

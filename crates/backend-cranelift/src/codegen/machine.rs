@@ -14,7 +14,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::print_errors::pretty_error;
 use cranelift_codegen::Context;
 use cranelift_module::{FuncId, ModuleReloc};
-use nyash_mir::{BackendError, Module as MirModule};
+use nyash_mir::{BackendError, Module as MirModule, FUNCTION_ALIGN};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -144,7 +144,8 @@ pub(super) fn compile_one(
             .collect();
         Ok(Machine {
             id,
-            align: compiled.buffer.alignment as u64,
+            // A cache line (`FUNCTION_ALIGN`) rather than Cranelift's 32 bytes.
+            align: (compiled.buffer.alignment as u64).max(FUNCTION_ALIGN.into()),
             bytes: compiled.code_buffer().to_vec(),
             relocs,
             vcode: if disasm { compiled.vcode.clone() } else { None },

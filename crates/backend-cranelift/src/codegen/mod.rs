@@ -21,7 +21,6 @@ mod runtime;
 use crate::internal;
 use cranelift_codegen::ir::{self, types, AbiParam, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::print_errors::pretty_error;
 use cranelift_codegen::Context;
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{DataId, FuncId, Linkage, Module, ModuleError};
@@ -115,23 +114,16 @@ pub(crate) fn compile_module<M: Module>(
         if let Some(notes) = lowered.notes {
             texts.push((func.name.clone(), annotate::write_clif(module, &ctx.func, func, &notes)));
         }
-        if parallel || lowered.cold {
-            // The next body gets a fresh function.
-            let clif = std::mem::replace(&mut ctx.func, ir::Function::new());
-            let job = machine::Job { clif, id, name: func.name.clone(), cold: lowered.cold };
-            if parallel {
-                // Compiled below, all at once.
-                jobs.push(job);
-            } else {
-                let m = machine::compile_one(quick, &mut ctx, job, capture == Capture::Asm)?;
-                define_machine(module, m, &func.name, lowered.cold, capture, &mut texts)?;
-            }
+        // The next body gets a fresh function.
+        let clif = std::mem::replace(&mut ctx.func, ir::Function::new());
+        let job = machine::Job { clif, id, name: func.name.clone(), cold: lowered.cold };
+        if parallel {
+            // Compiled below, all at once.
+            jobs.push(job);
         } else {
-            define(module, id, &mut ctx, &func.name)?;
-            if capture == Capture::Asm {
-                let vcode = ctx.compiled_code().and_then(|c| c.vcode.clone()).unwrap_or_default();
-                texts.push((func.name.clone(), vcode));
-            }
+            let isa = if lowered.cold { quick } else { module.isa() };
+            let m = machine::compile_one(isa, &mut ctx, job, capture == Capture::Asm)?;
+            define_machine(module, m, &func.name, lowered.cold, capture, &mut texts)?;
         }
         module.clear_context(&mut ctx);
     }
@@ -182,22 +174,6 @@ pub(crate) fn define_quick<M: Module>(
     let job = machine::Job { clif, id, name: name.to_string(), cold: true };
     let m = machine::compile_one(quick, ctx, job, false)?;
     define_machine(module, m, name, true, Capture::Nothing, &mut Vec::new())
-}
-
-/// Compiles `ctx.func` as the body of `id`, turning errors into ones naming the function.
-pub(crate) fn define<M: Module>(
-    module: &mut M,
-    id: FuncId,
-    ctx: &mut Context,
-    name: &str,
-) -> Result<(), BackendError> {
-    match module.define_function(id, ctx) {
-        Ok(()) => Ok(()),
-        Err(ModuleError::Compilation(err)) => {
-            Err(internal(Some(name), pretty_error(&ctx.func, err).trim_end()))
-        }
-        Err(err) => Err(module_error(Some(name), err)),
-    }
 }
 
 /// A `ModuleError` (declaration clash, unresolvable symbol, …) as a backend error.

@@ -19,7 +19,7 @@ use inkwell::types::{
     BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FloatType, IntType, StructType,
 };
 use inkwell::values::{FloatValue, FunctionValue, GlobalValue, IntValue};
-use nyash_mir::{BackendError, Repr, RtFn, StrId, Type};
+use nyash_mir::{BackendError, Repr, RtFn, StrId, Type, FUNCTION_ALIGN};
 use std::collections::HashMap;
 
 pub(crate) const BACKEND: &str = "llvm";
@@ -216,6 +216,7 @@ impl<'a, 'ctx> ModuleCodegen<'a, 'ctx> {
             let is_exported_entry = flavor == Flavor::Jit && i == self.mir.entry.index();
             let linkage = if is_exported_entry { Linkage::External } else { Linkage::Internal };
             let llfn = self.module.add_function(&f.name, fn_ty, Some(linkage));
+            llfn.as_global_value().set_alignment(FUNCTION_ALIGN);
             // LLVM's tail recursion elimination would turn a recursion too deep for the stack
             // (an endless one, say) into a loop: it must end in `error: stack overflow` as on
             // every other mode, not loop forever or finish. The attribute turns the pass off;
