@@ -8,6 +8,13 @@ use nyash_mir::*;
 mod common;
 use common::compile_source;
 
+/// The LLVM IR of `src` after the pass pipeline of `level`.
+fn optimized_ir(src: &str, level: OptLevel) -> String {
+    let opts = Options { opt_level: level, verify: true };
+    let m = compile_source(src);
+    LlvmBackend.emit_text(&m, &opts, EmitKind::Ir).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// A 1000-trip loop with a four-operation body: too long to unroll fully, and a Float chain,
 /// so LLVM can neither vectorize it nor replace it with a closed form. Partial unrolling
 /// would copy the body: LLVM 14 makes 125 copies for `znver3` (AMD Zen 3 and 4), 10 for
@@ -29,10 +36,8 @@ static box Main {
 
 #[test]
 fn loops_with_a_constant_trip_count_are_not_partially_unrolled() {
-    let m = compile_source(CONSTANT_TRIP_LOOP);
     for level in [OptLevel::O2, OptLevel::O3] {
-        let opts = Options { opt_level: level, verify: true };
-        let ir = LlvmBackend.emit_text(&m, &opts, EmitKind::Ir).unwrap_or_else(|e| panic!("{e}"));
+        let ir = optimized_ir(CONSTANT_TRIP_LOOP, level);
         let copies = ir.matches(" = fmul ").count();
         assert_eq!(copies, 1, "{level:?}: the loop body appears {copies} times:\n{ir}");
     }
@@ -62,9 +67,7 @@ static box Main {
 
 #[test]
 fn divisions_of_non_negative_values_by_constants_are_multiplies() {
-    let m = compile_source(DIVISIONS);
-    let opts = Options { opt_level: OptLevel::O2, verify: true };
-    let ir = LlvmBackend.emit_text(&m, &opts, EmitKind::Ir).unwrap_or_else(|e| panic!("{e}"));
+    let ir = optimized_ir(DIVISIONS, OptLevel::O2);
     // The counter's three divisions are high multiplies (`nyash_mir::divide::plan`), which
     // LLVM must not turn back into divisions; the signed one is left to LLVM.
     let unsigned = ir.matches(" = udiv ").count() + ir.matches(" = urem ").count();
