@@ -50,8 +50,8 @@ fn main() {
     }
     // Every runtime function starts on a cache line (`nyash_mir::FUNCTION_ALIGN`, which says
     // why), so its loops sit at the same offsets in every executable, whatever is linked
-    // before it. The flag goes to the nested build only (the driver itself is not relinked
-    // into programs).
+    // before it. 6 is log2 of that constant: change both together. The flag goes to the
+    // nested build only (the driver itself is not relinked into programs).
     cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Cllvm-args=-align-all-functions=6");
     // Debug info would only make the embedded archive (and so the driver) several times
     // larger; the runtime's errors carry source locations of the Nyash program anyway.

@@ -55,6 +55,7 @@ pub struct RunOutcome {
 /// before the runtime was 16 bytes longer, and sieve.nyash's 35 or 42 ms depending on where
 /// the runtime's cold functions ended. Aligned to a line, code is laid out the same way in
 /// every executable, so a change in one function does not move another one's speed.
+/// `crates/driver/build.rs` passes its log2 (6) to the runtime's build: change both together.
 pub const FUNCTION_ALIGN: u32 = 64;
 
 #[derive(Clone, Debug)]
