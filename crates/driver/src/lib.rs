@@ -8,13 +8,9 @@ mod commands;
 mod compile;
 mod ice;
 mod link;
-mod prefault;
 mod runtime_lib;
 mod tempdir;
 mod timings;
-
-/// For the `nyash` executable's `main`: map the driver's code in on a helper thread.
-pub use prefault::start as prefault_code;
 
 use clap::Parser;
 /// Backend and mode names shared with the benches.
