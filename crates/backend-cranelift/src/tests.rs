@@ -493,7 +493,7 @@ fn source_program_jit_aot_and_text() {
 
 /// Code that runs at most once (a loop-free `main`, the entry) is compiled with the quick
 /// ISA, and `emit --asm` says so; a function called twice, or one with a loop, gets the
-/// optimizing one.
+/// optimizing one, unless each of its loops only drives a looping callee.
 #[test]
 fn code_that_runs_once_is_compiled_quickly() {
     // (function name, compiled quickly) in listing order.
@@ -531,6 +531,38 @@ fn code_that_runs_once_is_compiled_quickly() {
         expect(&[("Main.main", false), ("__nyash_entry", true)]),
         "a main with a loop is optimized"
     );
+
+    // A `main` whose loop calls a function with a loop on every iteration drives that
+    // function: quick. Calling it on some iterations only, or calling a loop-free function,
+    // leaves the loop's own instructions hot.
+    let work: String = (0..12).map(|i| format!("            s = s + x * {i} + j\n")).collect();
+    let program = |body: &str| {
+        format!(
+            "static box Main {{\n    main() {{\n        local i = 0\n        loop(i < 3) {{\n\
+             {body}\n            i = i + 1\n        }}\n        return 0\n    }}\n}}\n\
+             static box Util {{\n    work(x) {{\n        local s = 0\n        local j = 0\n        \
+             loop(j < 4) {{\n{work}            j = j + 1\n        }}\n        print(s)\n    }}\n    \
+             show(x) {{\n{prints}    }}\n}}\n"
+        )
+    };
+    let cases = [
+        ("            Util.work(i)", true),
+        ("            if i % 2 == 0 { Util.work(i) }", false),
+        ("            Util.show(i)", false),
+    ];
+    for (body, quick) in cases {
+        let m = compile_source(&program(body));
+        let main = listing(&m).into_iter().find(|(n, _)| n == "Main.main");
+        assert_eq!(main, Some(("Main.main".to_string(), quick)), "{body}");
+    }
+    let m = compile_source(&program("            Util.work(i)"));
+    let sums: String = (0..3)
+        .map(|x| {
+            format!("{}\n", (0..4).map(|j| (0..12).map(|i| x * i + j).sum::<i64>()).sum::<i64>())
+        })
+        .collect();
+    let (code, out, _) = build_and_run(&m, "drives", &[]);
+    assert_eq!((code, out), (0, sums));
 }
 
 /// `Main.step{k}(x)`: 150 additions and 150 subtractions of 1, then `x + 1`: big enough

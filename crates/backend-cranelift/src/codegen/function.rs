@@ -17,7 +17,7 @@ use nyash_mir::passes::is_borrowed_get;
 use nyash_mir::ranges::NonNegative;
 use nyash_mir::{
     array_views, ArrayViews, BackendError, BlockId, Const, Function, InstKind, Module as MirModule,
-    Repr, RtFn, Terminator, ValueId,
+    NaturalLoop, Repr, RtFn, Terminator, ValueId,
 };
 use rustc_hash::FxHashMap;
 
@@ -86,8 +86,10 @@ pub(super) struct FnLowering<'a, 'f, M: Module> {
 pub(super) struct Lowered {
     /// The annotations, when asked for.
     pub notes: Option<Notes>,
-    /// Each instruction runs at most once per program run: the function runs once and has
-    /// no loop. Optimizing such code cannot pay back (see `isa::quick_isa`).
+    /// The function runs once, and each of its loops (if any) calls, on every iteration, a
+    /// function with a loop of its own: its instructions run at most once, or about as
+    /// often as the loops they drive, so optimizing them cannot pay back (see
+    /// `isa::quick_isa` and `drives_looping_callee`).
     pub cold: bool,
 }
 
@@ -105,6 +107,7 @@ pub(super) fn lower_function<M: Module>(
         return Err(internal(None, format!("no function {index} in the module")));
     };
     let runs_once = declared.runs_once.get(index).copied().unwrap_or(false);
+    let loops = func.natural_loops();
     let mut fl = FnLowering {
         module,
         declared,
@@ -121,14 +124,14 @@ pub(super) fn lower_function<M: Module>(
         current: BlockId(0),
         view_vals: FxHashMap::default(),
         grow_vars: FxHashMap::default(),
-        loop_depth: loop_depths(func),
+        loop_depth: loop_depths(func, &loops),
         runs_once,
         tag_readers: None,
         nonneg: None,
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
-    let cold = fl.runs_once && fl.loop_depth.iter().all(|&d| d == 0);
+    let cold = fl.runs_once && loops.iter().all(|l| drives_looping_callee(mir, func, l));
     let frontend_config = fl.module.target_config();
     fl.b.seal_all_blocks();
     fl.b.finalize(frontend_config);
@@ -491,15 +494,48 @@ impl<M: Module> FnLowering<'_, '_, M> {
     }
 }
 
-/// How many natural loops contain each block.
-fn loop_depths(func: &Function) -> Vec<u32> {
+/// How many of `loops` (the function's natural loops) contain each block.
+fn loop_depths(func: &Function, loops: &[NaturalLoop]) -> Vec<u32> {
     let mut depth = vec![0; func.blocks.len()];
-    for l in func.natural_loops() {
+    for l in loops {
         for (d, &inside) in depth.iter_mut().zip(&l.body) {
             *d += u32::from(inside);
         }
     }
     depth
+}
+
+/// Whether every iteration of loop `l` of `func` calls a function that has a loop itself:
+/// a block of `l` that dominates each of its latches (so it runs on every iteration) makes
+/// a direct call to such a function. Such a loop (`main` stepping a simulation, say) spends
+/// its time in the callee; its own few instructions per iteration are not worth the
+/// backtracking register allocator, which costs about twice the single-pass one.
+fn drives_looping_callee(mir: &MirModule, func: &Function, l: &NaturalLoop) -> bool {
+    let inside = |b: usize| l.body.get(b).copied().unwrap_or(false);
+    let latches: Vec<usize> = (0..func.blocks.len())
+        .filter(|&b| {
+            inside(b) && func.blocks[b].term.successors().iter().any(|(s, _)| s.index() == l.header)
+        })
+        .collect();
+    let idom = func.dominators();
+    let dominates = |a: usize, mut b: usize| loop {
+        if a == b {
+            return true;
+        }
+        match idom.get(b).copied().flatten() {
+            Some(p) if p != b => b = p,
+            _ => return false,
+        }
+    };
+    (0..func.blocks.len()).filter(|&b| inside(b)).any(|b| {
+        latches.iter().all(|&latch| dominates(b, latch))
+            && func.blocks[b].insts.iter().any(|inst| match inst.kind {
+                InstKind::Call { func: g, .. } => mir.funcs.get(g.index()).is_some_and(|callee| {
+                    !std::ptr::eq(callee, func) && !callee.natural_loops().is_empty()
+                }),
+                _ => false,
+            })
+    })
 }
 
 /// Blocks reachable from the entry, in reverse postorder (definitions before uses in SSA).

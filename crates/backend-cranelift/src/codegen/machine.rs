@@ -44,7 +44,8 @@ pub(super) struct Job {
     pub clif: ir::Function,
     pub id: FuncId,
     pub name: String,
-    /// It runs at most once: compile it with the quick ISA (`isa::quick_isa`).
+    /// Its code does not pay for optimizing (`function::Lowered::cold`): compile it with the
+    /// quick ISA (`isa::quick_isa`).
     pub cold: bool,
 }
 

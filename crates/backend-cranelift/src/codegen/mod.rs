@@ -4,8 +4,8 @@
 //! MIR function first, then lower the bodies to CLIF one by one — so calls between functions
 //! (and recursion) need no ordering — compiling each to machine code right away, or, in a
 //! big program, all of them at the end on several threads (`machine.rs`), defined in MIR
-//! order either way. Code that runs at most once is compiled by a quicker ISA
-//! (`isa::quick_isa`). Runtime functions are imported when a body first calls them.
+//! order either way. Code that runs at most once (or only drives loops in its callees) is
+//! compiled by a quicker ISA (`isa::quick_isa`, `function::Lowered::cold`). Runtime functions are imported when a body first calls them.
 
 mod annotate;
 mod data;
@@ -138,8 +138,8 @@ pub(crate) fn compile_module<M: Module>(
 }
 
 /// The first line of the listing of a function compiled with the quick ISA.
-pub(crate) const QUICK_NOTE: &str =
-    "; runs at most once: compiled without the e-graph, with single-pass register allocation\n";
+pub(crate) const QUICK_NOTE: &str = "; runs once (or only drives loops in its callees): compiled \
+     without the e-graph, with single-pass register allocation\n";
 
 /// Defines machine code compiled outside the module, keeping its listing if asked to
 /// (marked with `QUICK_NOTE` when `quick` compiled it).
