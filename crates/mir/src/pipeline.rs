@@ -2,19 +2,19 @@
 
 use crate::lower::{codes, lower_program_with_warnings};
 use crate::passes::{
-    borrow_array_elements, eliminate_tail_recursion, forward_fields, hoist_and_merge, infer_types,
-    inline, inline_entry_guards, legalize, merge_pure_calls, reduce_induction_variables,
-    remove_dead_functions, remove_unreachable_blocks, rotate_loops, select_tiny_branches,
-    simplify_memo, sink_null_guards, specialize, typed_array_allocations, unbox_block_params,
-    version_bounds_checks, SimplifyMemo,
+    borrow_array_elements, eliminate_tail_recursion, forward_fields, forward_returned_params,
+    hoist_and_merge, infer_types, inline, inline_entry_guards, legalize, merge_pure_calls,
+    reduce_induction_variables, remove_dead_functions, remove_unreachable_blocks, rotate_loops,
+    select_tiny_branches, simplify_memo, sink_null_guards, specialize, typed_array_allocations,
+    unbox_block_params, version_bounds_checks, SimplifyMemo,
 };
 use crate::verify::{verify_module, Stage};
 use crate::Module;
 use nyash_syntax::ast;
 use nyash_syntax::{Diagnostic, SourceFile, Span};
 
-/// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → verify
-/// (generic) → legalize → typed array allocations → simplify → verify (legal) → call merging →
+/// Lowers `program`, then: verify (generic) → simplify → specialize (infers types) → returned
+/// parameters forwarded → verify (generic) → legalize → typed array allocations → simplify → verify (legal) → call merging →
 /// simplify → verify (legal) → tail recursion → inline → simplify → verify (legal) → entry-test
 /// inlining → simplify → verify (legal) → field forwarding and store sinking → simplify →
 /// verify (legal) → null-guard sinking → simplify → verify (legal) → block-parameter unboxing →
@@ -152,6 +152,8 @@ pub fn compile_with(
     } else {
         infer_types(&mut m);
     }
+    // Before legalization, which then counts references for the argument's uses.
+    forward_returned_params(&mut m);
     if check {
         verify_module(&m, Stage::Generic).map_err(|e| ice("after specialization", e))?;
     }

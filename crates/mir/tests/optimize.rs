@@ -130,6 +130,80 @@ static box Main {
     func(&m, "Util.sq");
 }
 
+/// A small helper with a loop is inlined into a loop, but not where `main` calls it once:
+/// there inlining saves one call and copies the loop's compile per site.
+#[test]
+fn a_looping_helper_called_once_is_not_inlined() {
+    let m = common::compile_keeping_functions(
+        r#"
+static box Util {
+    total(n) {
+        local s = 0
+        local i = 0
+        loop(i < n) { s = s + i  i = i + 1 }
+        return s
+    }
+}
+static box Main {
+    main() {
+        print(Util.total(10) + Util.total(20))
+        local k = 0
+        local acc = 0
+        loop(k < 3) { acc = acc + Util.total(k)  k = k + 1 }
+        print(acc)
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    assert_eq!(calls_to(&m, main, "Util.total"), 2, "{}", nyash_mir::print::print_module(&m));
+}
+
+/// `a = Util.fill(new ArrayBox(), 3)` where `fill` returns its array parameter: `main`
+/// reads the allocation itself afterwards, not the call's result (which is only released).
+#[test]
+fn a_returned_parameter_is_read_as_the_argument() {
+    let m = common::compile_keeping_functions(
+        r#"
+static box Util {
+    fill(m, n) {
+        local i = 0
+        loop(i < n) { m.push(i)  i = i + 1 }
+        return m
+    }
+}
+static box Main {
+    main() {
+        local a = Util.fill(new ArrayBox(), 3)
+        print(a.length())
+    }
+}
+"#,
+    );
+    let main = func(&m, "Main.main");
+    let printed = nyash_mir::print::print_module(&m);
+    let call = insts(main)
+        .find(
+            |i| matches!(&i.kind, InstKind::Call { func, .. } if m.func(*func).name == "Util.fill"),
+        )
+        .unwrap_or_else(|| panic!("no call to Util.fill:\n{printed}"));
+    let (Some(r), InstKind::Call { args, .. }) = (call.result, &call.kind) else {
+        panic!("the call has no result:\n{printed}")
+    };
+    let release =
+        |i: &nyash_mir::Inst| matches!(i.kind, InstKind::RtCall { func: RtFn::Release, .. });
+    let mut result_reads = 0;
+    let mut array_reads = 0;
+    for i in insts(main).filter(|i| !release(i)) {
+        i.kind.for_each_operand(|v| {
+            result_reads += usize::from(v == r);
+            array_reads += usize::from(v == args[0]);
+        });
+    }
+    assert_eq!(result_reads, 0, "{printed}");
+    assert!(array_reads >= 2, "the call and `length` read the allocation:\n{printed}");
+}
+
 #[test]
 fn self_recursion_is_inlined_one_level() {
     let m = common::compile_optimized(

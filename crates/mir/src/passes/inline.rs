@@ -15,7 +15,9 @@
 //! from inlined code print exactly what the out-of-line call would have printed.
 //!
 //! Policy: a callee is inlined when it is small (`MAX_CALLEE_SIZE` instructions+blocks), not
-//! the entry, and not recursive (not on any call-graph cycle). A small self-recursive function
+//! the entry, not recursive (not on any call-graph cycle), and not a function with a loop
+//! called from code that runs once (outside the loops of a run-once `main`: inlining would
+//! save one call and copy the loop's compile per site). A small self-recursive function
 //! (its own cycle only) gets its body inlined into itself `self_unroll` levels deep (at least
 //! one) — the recursion unrolled, halving the calls of e.g. naive `fib` per level; after
 //! `eliminate_tail_recursion` each level nests the loop once more, as gcc does for `fib`. Callers are processed callees-first, so chains
@@ -46,6 +48,10 @@ pub fn inline(m: &mut Module, self_unroll: usize) {
     }
     // On a cycle: in an SCC of several functions, or calling itself.
     let cyclic: Vec<bool> = (0..n).map(|f| scc_size[scc[f]] > 1 || graph[f].contains(&f)).collect();
+    // Inlining cannot change which functions run once (it only removes calls).
+    let runs_once = m.runs_once();
+    // Per function, whether it has a loop, computed on first need.
+    let mut loops: Vec<Option<bool>> = vec![None; n];
     for fi in postorder(&graph, m.entry.index()) {
         if fi == m.entry.index() {
             continue;
@@ -64,6 +70,17 @@ pub fn inline(m: &mut Module, self_unroll: usize) {
                 }
             }
         }
+        // Blocks of a run-once caller that run at most once: outside every loop. Splitting a
+        // block at a call appends its tail, so these indices stay valid below.
+        let once_blocks: Vec<bool> = if runs_once.get(fi) == Some(&true) && !sites.is_empty() {
+            let mut once = vec![true; m.funcs[fi].blocks.len()];
+            for l in m.funcs[fi].natural_loops() {
+                once.iter_mut().zip(&l.body).for_each(|(o, &inside)| *o &= !inside);
+            }
+            once
+        } else {
+            Vec::new()
+        };
         let mut changed = false;
         // Last site first: splitting a block at a call leaves earlier indices valid.
         for &(bi, ii, g) in sites.iter().rev() {
@@ -78,6 +95,14 @@ pub fn inline(m: &mut Module, self_unroll: usize) {
                 }
                 let c = &m.funcs[g];
                 if size(c) > MAX_CALLEE_SIZE {
+                    continue;
+                }
+                // A call that runs once saves one call by inlining; a callee with a loop
+                // compiles as well on its own, and each copy would cost its compile again
+                // (`matmul` fills three arrays with one helper).
+                if once_blocks.get(bi) == Some(&true)
+                    && *loops[g].get_or_insert_with(|| !c.natural_loops().is_empty())
+                {
                     continue;
                 }
                 c.clone()
