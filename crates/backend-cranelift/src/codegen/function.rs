@@ -89,7 +89,7 @@ pub(super) struct Lowered {
     /// The function runs once, and each of its loops (if any) calls, on every iteration, a
     /// function with a loop of its own: its instructions run at most once, or about as
     /// often as the loops they drive, so optimizing them cannot pay back (see
-    /// `isa::quick_isa` and `drives_looping_callee`).
+    /// `isa::quick_isa` and `only_drive_looping_callees`).
     pub cold: bool,
 }
 
@@ -131,7 +131,7 @@ pub(super) fn lower_function<M: Module>(
     };
     fl.lower_body()?;
     let notes = fl.notes.take();
-    let cold = fl.runs_once && loops.iter().all(|l| drives_looping_callee(mir, func, l));
+    let cold = fl.runs_once && only_drive_looping_callees(mir, func, &loops);
     let frontend_config = fl.module.target_config();
     fl.b.seal_all_blocks();
     fl.b.finalize(frontend_config);
@@ -505,18 +505,16 @@ fn loop_depths(func: &Function, loops: &[NaturalLoop]) -> Vec<u32> {
     depth
 }
 
-/// Whether every iteration of loop `l` of `func` calls a function that has a loop itself:
-/// a block of `l` that dominates each of its latches (so it runs on every iteration) makes
-/// a direct call to such a function. Such a loop (`main` stepping a simulation, say) spends
-/// its time in the callee; its own few instructions per iteration are not worth the
-/// backtracking register allocator, which costs about twice the single-pass one.
-fn drives_looping_callee(mir: &MirModule, func: &Function, l: &NaturalLoop) -> bool {
-    let inside = |b: usize| l.body.get(b).copied().unwrap_or(false);
-    let latches: Vec<usize> = (0..func.blocks.len())
-        .filter(|&b| {
-            inside(b) && func.blocks[b].term.successors().iter().any(|(s, _)| s.index() == l.header)
-        })
-        .collect();
+/// Whether every iteration of each of `loops` (those of `func`; vacuously true without any)
+/// calls a function that has a loop itself: a block of the loop that dominates each of its
+/// latches (so it runs on every iteration) makes a direct call to such a function. Such a
+/// loop (`main` stepping a simulation, say) spends its time in the callee; its own few
+/// instructions per iteration are not worth the backtracking register allocator, which
+/// costs about twice the single-pass one.
+fn only_drive_looping_callees(mir: &MirModule, func: &Function, loops: &[NaturalLoop]) -> bool {
+    if loops.is_empty() {
+        return true;
+    }
     let idom = func.dominators();
     let dominates = |a: usize, mut b: usize| loop {
         if a == b {
@@ -527,14 +525,25 @@ fn drives_looping_callee(mir: &MirModule, func: &Function, l: &NaturalLoop) -> b
             _ => return false,
         }
     };
-    (0..func.blocks.len()).filter(|&b| inside(b)).any(|b| {
-        latches.iter().all(|&latch| dominates(b, latch))
-            && func.blocks[b].insts.iter().any(|inst| match inst.kind {
-                InstKind::Call { func: g, .. } => mir.funcs.get(g.index()).is_some_and(|callee| {
-                    !std::ptr::eq(callee, func) && !callee.natural_loops().is_empty()
-                }),
-                _ => false,
+    let calls_looping = |b: usize| {
+        func.blocks[b].insts.iter().any(|inst| match inst.kind {
+            InstKind::Call { func: g, .. } => mir.funcs.get(g.index()).is_some_and(|callee| {
+                !std::ptr::eq(callee, func) && !callee.natural_loops().is_empty()
+            }),
+            _ => false,
+        })
+    };
+    loops.iter().all(|l| {
+        let inside = |b: usize| l.body.get(b).copied().unwrap_or(false);
+        let latches: Vec<usize> = (0..func.blocks.len())
+            .filter(|&b| {
+                inside(b)
+                    && func.blocks[b].term.successors().iter().any(|(s, _)| s.index() == l.header)
             })
+            .collect();
+        (0..func.blocks.len())
+            .filter(|&b| inside(b))
+            .any(|b| latches.iter().all(|&latch| dominates(b, latch)) && calls_looping(b))
     })
 }
 
