@@ -891,6 +891,21 @@ impl InstKind {
     }
 }
 
+/// Whether block `a` dominates block `b` (a block dominates itself), given `idom`, the
+/// function's immediate dominators (`Function::dominators`). A block without one (the entry,
+/// or one unreachable from it) is dominated by nothing else.
+pub fn dominates(idom: &[Option<usize>], a: usize, mut b: usize) -> bool {
+    loop {
+        if a == b {
+            return true;
+        }
+        match idom.get(b).copied().flatten() {
+            Some(d) if d != b => b = d,
+            _ => return false,
+        }
+    }
+}
+
 /// A natural loop of a function (`Function::natural_loops`).
 #[derive(Clone, Debug)]
 pub struct NaturalLoop {

@@ -16,8 +16,8 @@ use cranelift_module::Module;
 use nyash_mir::passes::is_borrowed_get;
 use nyash_mir::ranges::NonNegative;
 use nyash_mir::{
-    array_views, ArrayViews, BackendError, BlockId, Const, Function, InstKind, Module as MirModule,
-    NaturalLoop, Repr, RtFn, Terminator, ValueId,
+    array_views, dominates, ArrayViews, BackendError, BlockId, Const, Function, InstKind,
+    Module as MirModule, NaturalLoop, Repr, RtFn, Terminator, ValueId,
 };
 use rustc_hash::FxHashMap;
 
@@ -516,15 +516,6 @@ fn only_drive_looping_callees(mir: &MirModule, func: &Function, loops: &[Natural
         return true;
     }
     let idom = func.dominators();
-    let dominates = |a: usize, mut b: usize| loop {
-        if a == b {
-            return true;
-        }
-        match idom.get(b).copied().flatten() {
-            Some(p) if p != b => b = p,
-            _ => return false,
-        }
-    };
     let calls_looping = |b: usize| {
         func.blocks[b].insts.iter().any(|inst| match inst.kind {
             InstKind::Call { func: g, .. } => mir.funcs.get(g.index()).is_some_and(|callee| {
@@ -543,7 +534,7 @@ fn only_drive_looping_callees(mir: &MirModule, func: &Function, loops: &[Natural
             .collect();
         (0..func.blocks.len())
             .filter(|&b| inside(b))
-            .any(|b| latches.iter().all(|&latch| dominates(b, latch)) && calls_looping(b))
+            .any(|b| latches.iter().all(|&latch| dominates(&idom, b, latch)) && calls_looping(b))
     })
 }
 

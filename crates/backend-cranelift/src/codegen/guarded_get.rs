@@ -32,16 +32,8 @@ impl Dominance {
     fn new(f: &Function) -> Self {
         Dominance { idom: f.dominators(), preds: f.predecessors() }
     }
-    fn dominates(&self, a: usize, mut b: usize) -> bool {
-        loop {
-            if a == b {
-                return true;
-            }
-            match self.idom.get(b).copied().flatten() {
-                Some(p) if p != b => b = p,
-                _ => return false,
-            }
-        }
+    fn dominates(&self, a: usize, b: usize) -> bool {
+        nyash_mir::dominates(&self.idom, a, b)
     }
 }
 

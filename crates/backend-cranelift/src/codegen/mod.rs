@@ -5,7 +5,8 @@
 //! (and recursion) need no ordering — compiling each to machine code right away, or, in a
 //! big program, all of them at the end on several threads (`machine.rs`), defined in MIR
 //! order either way. Code that runs at most once (or only drives loops in its callees) is
-//! compiled by a quicker ISA (`isa::quick_isa`, `function::Lowered::cold`). Runtime functions are imported when a body first calls them.
+//! compiled by a quicker ISA (`isa::quick_isa`, `function::Lowered::cold`). Runtime
+//! functions are imported when a body first calls them.
 
 mod annotate;
 mod data;

@@ -218,16 +218,8 @@ impl Cfg {
     }
 
     /// Whether block `a` dominates block `b` (both reachable).
-    fn dominates(&self, a: usize, mut b: usize) -> bool {
-        loop {
-            if a == b {
-                return true;
-            }
-            match self.idom[b] {
-                Some(d) if d != b => b = d,
-                _ => return false,
-            }
-        }
+    fn dominates(&self, a: usize, b: usize) -> bool {
+        dominates(&self.idom, a, b)
     }
 }
 

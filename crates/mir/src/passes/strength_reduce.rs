@@ -93,16 +93,8 @@ struct Facts {
 
 impl Facts {
     /// Whether block `a` dominates block `b`.
-    fn dominates(&self, a: usize, mut b: usize) -> bool {
-        loop {
-            if a == b {
-                return true;
-            }
-            match self.idom.get(b).copied().flatten() {
-                Some(d) if d != b => b = d,
-                _ => return false,
-            }
-        }
+    fn dominates(&self, a: usize, b: usize) -> bool {
+        dominates(&self.idom, a, b)
     }
 }
 
