@@ -49,7 +49,7 @@ fn build(opts: &Options, model: CodeModel, quick: bool) -> Result<OwnedTargetIsa
             internal(None, format!("cannot set Cranelift flag {name}={value}: {e}"))
         })?;
     }
-    let isa_builder = cranelift_native::builder()
+    let isa_builder = crate::host_cpu::builder()
         .map_err(|e| internal(None, format!("host machine is not supported: {e}")))?;
     isa_builder
         .finish(settings::Flags::new(flags))

@@ -6,6 +6,7 @@
 
 mod aot;
 mod codegen;
+mod host_cpu;
 mod isa;
 mod jit;
 mod text;
