@@ -149,7 +149,7 @@ impl Parser {
             TokenKind::Bang | TokenKind::Kw(Keyword::Not) => UnOp::Not,
             _ => return self.parse_postfix(),
         };
-        let start = self.bump().span;
+        let start = self.bump();
         let operand = self.deeper(|p| p.parse_unary())?;
         self.set_height(self.expr_height + 1)?;
         let span = start.to(operand.span);
@@ -203,7 +203,8 @@ impl Parser {
 
     /// An identifier or any keyword, as allowed after `.` (`r.fini()`, `console.print(x)`).
     pub(crate) fn expect_member_name(&mut self, context: &str) -> PResult<Ident> {
-        let t = self.tok().clone();
+        let t = self.tok();
+        let span = t.span;
         let name = match &t.kind {
             TokenKind::Ident(s) => s.clone(),
             TokenKind::Kw(k) => k.as_str().to_string(),
@@ -216,16 +217,17 @@ impl Parser {
             }
         };
         self.bump();
-        Ok(Ident { name, span: t.span })
+        Ok(Ident { name, span })
     }
 
     /// A plain identifier; keywords are rejected with a clear message.
     pub(crate) fn expect_ident(&mut self, what: &str) -> PResult<Ident> {
-        let t = self.tok().clone();
+        let t = self.tok();
         match &t.kind {
             TokenKind::Ident(s) => {
+                let ident = Ident { name: s.clone(), span: t.span };
                 self.bump();
-                Ok(Ident { name: s.clone(), span: t.span })
+                Ok(ident)
             }
             TokenKind::Kw(k) if k.is_reserved() => {
                 let msg =
@@ -391,7 +393,7 @@ impl Parser {
 
     /// `match e { pat => e, _ => e }`; arms end at `,` or a line break.
     fn parse_match(&mut self) -> PResult<Expr> {
-        let start = self.bump().span;
+        let start = self.bump();
         let scrutinee = self.parse_expr()?;
         let mut h = self.expr_height;
         self.expect(TokenKind::LBrace, "after the `match` value")?;

@@ -51,14 +51,14 @@ impl Parser {
 
     /// `box Name [from Parent] { member* }`; for a static box the `static` is consumed.
     fn parse_box(&mut self, is_static: bool) -> PResult<BoxDecl> {
-        let start = self.bump().span;
+        let start = self.bump();
         let name = self.expect_ident("a box name")?;
         let parent = if self.eat(&TokenKind::Kw(Keyword::From)) {
             Some(self.expect_ident("a parent box name after `from`")?)
         } else {
             None
         };
-        let open = self.expect(TokenKind::LBrace, "to start the box body")?.span;
+        let open = self.expect(TokenKind::LBrace, "to start the box body")?;
         let mut decl = BoxDecl {
             name,
             is_static,
@@ -195,7 +195,7 @@ impl Parser {
 
     /// `function name(params) { … }` / `fn name(params) { … }` at top level.
     fn parse_function(&mut self) -> PResult<Method> {
-        let start = self.bump().span;
+        let start = self.bump();
         let name = self.expect_ident("a function name")?;
         let mut m = self.parse_method_rest(name)?;
         m.span = self.span_from(start);

@@ -138,12 +138,14 @@ impl Parser {
     pub(crate) fn at_line_start(&self) -> bool {
         self.nl_sig && self.tok().nl_before
     }
-    pub(crate) fn bump(&mut self) -> Token {
-        let t = self.tok().clone();
+    /// Consumes the current token and returns its span (not the token: cloning one would
+    /// copy an identifier's or a string's text on every step).
+    pub(crate) fn bump(&mut self) -> Span {
+        let span = self.tok().span;
         if self.pos < self.tokens.len() - 1 {
             self.pos += 1;
         }
-        t
+        span
     }
     pub(crate) fn eat(&mut self, kind: &TokenKind) -> bool {
         if self.at(kind) {
@@ -192,8 +194,8 @@ impl Parser {
         Fail
     }
 
-    /// Consumes `kind` or reports "expected `x` <context>, found …".
-    pub(crate) fn expect(&mut self, kind: TokenKind, context: &str) -> PResult<Token> {
+    /// Consumes `kind` (returning its span) or reports "expected `x` <context>, found …".
+    pub(crate) fn expect(&mut self, kind: TokenKind, context: &str) -> PResult<Span> {
         if self.at(&kind) {
             return Ok(self.bump());
         }

@@ -11,7 +11,7 @@ impl Parser {
     /// `{ stmt* }`. Statement errors are recovered inside, so a block only fails when its
     /// braces are missing or parsing was aborted.
     pub(crate) fn parse_block(&mut self, context: &str) -> PResult<Block> {
-        let open = self.expect(TokenKind::LBrace, context)?.span;
+        let open = self.expect(TokenKind::LBrace, context)?;
         self.deeper(|p| {
             p.with_nl(true, |p| {
                 let mut stmts = Vec::new();
