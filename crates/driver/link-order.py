@@ -3,8 +3,9 @@
 
 A `nyash` process runs for a few milliseconds, and a good part of a small program's compile
 is the kernel mapping the driver's code in on first use, 64 KiB around each faulting address
-(benches/README.md, round 11). Executed code was spread over 83 of the 101 such windows of
-the 6.6 MB text; placed together it fills about 34.
+(benches/README.md, round 11). The 2.2 MB of code the benchmark suite's runs executed was
+spread over 83 of the 101 such windows of the 6.6 MB text; the 2.6 MB this list holds fit
+in about 41.
 
 This script runs the release driver under callgrind on every program of the conformance
 corpus (tests/programs) and the examples, `run` with the Cranelift JIT and, for the
